@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { configKeys, isLoopbackHost, loadConfig, type Config } from './config.js';
+import { AppError } from './errors.js';
+import { createLogger } from './logger.js';
+import { createRuntime, packageVersion } from './runtime.js';
+import { startHttpServer } from './server/http-server.js';
+import { startStdio } from './server/stdio.js';
+
+const usage = `mirrord-mcp-server: run commands under mirrord against a Kubernetes workload, over MCP.
+
+Usage: mirrord-mcp-server [options]
+
+Options:
+  --host HOST          address to listen on (default 127.0.0.1)
+  --port PORT          port to listen on (default 3000)
+  --base-path PATH     public path prefix, e.g. /mirrord behind an ingress (default none)
+  --config FILE        YAML or JSON config file
+  --stdio              serve MCP on stdin/stdout instead of HTTP
+  --mirrord-bin PATH   mirrord executable (default: mirrord on PATH)
+  --namespace NS       default namespace (default "default")
+  --log-level LEVEL    fatal|error|warn|info|debug|trace|silent (default info)
+  -h, --help           show this help
+  -v, --version        print the version
+
+Every option can also be set in the config file or as an environment variable:
+${configKeys.map((key) => `  ${key.env.padEnd(38)} ${key.path.join('.')}`).join('\n')}
+  MIRRORD_MCP_CONFIG                     config file path
+`;
+
+function parseFlags(argv: string[]): {
+  flags: Record<string, unknown>;
+  file?: string | undefined;
+  help: boolean;
+  version: boolean;
+} {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'base-path': { type: 'string' },
+      config: { type: 'string' },
+      stdio: { type: 'boolean' },
+      'mirrord-bin': { type: 'string' },
+      namespace: { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+  const flags: Record<string, unknown> = {};
+  if (values.host !== undefined) flags.host = values.host;
+  if (values.port !== undefined) flags.port = values.port;
+  if (values['base-path'] !== undefined) flags.basePath = values['base-path'];
+  if (values.stdio !== undefined) flags.stdio = values.stdio;
+  if (values['mirrord-bin'] !== undefined) flags.mirrordBin = values['mirrord-bin'];
+  if (values.namespace !== undefined) flags.defaultNamespace = values.namespace;
+  if (values['log-level'] !== undefined) flags.logLevel = values['log-level'];
+  return { flags, file: values.config, help: values.help === true, version: values.version === true };
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseFlags>;
+  let config: Config;
+  try {
+    parsed = parseFlags(argv);
+    if (parsed.help) {
+      process.stdout.write(usage);
+      return 0;
+    }
+    if (parsed.version) {
+      process.stdout.write(`${packageVersion()}\n`);
+      return 0;
+    }
+    config = loadConfig({ file: parsed.file, env: process.env, flags: parsed.flags });
+  } catch (error) {
+    const message = error instanceof AppError ? error.message : (error as Error).message;
+    process.stderr.write(`mirrord-mcp-server: ${message}\nRun with --help for the options.\n`);
+    return 2;
+  }
+
+  const logger = createLogger(config.logLevel);
+  const runtime = await createRuntime(config, logger);
+
+  if (config.stdio) {
+    const { handle, closed } = startStdio(runtime);
+    const stop = async (reason: string): Promise<void> => {
+      logger.info({ reason }, 'shutting down');
+      await runtime.registry.shutdown();
+      await handle.close();
+      await runtime.tempFiles.dispose();
+    };
+    await Promise.race([closed, signalled()]).then((reason) => stop(reason ?? 'stdin closed'));
+    return 0;
+  }
+
+  if (!isLoopbackHost(config.host)) {
+    logger.warn(
+      { host: config.host },
+      'listening beyond loopback: anyone who reaches this port can run commands',
+    );
+  }
+  let server: Awaited<ReturnType<typeof startHttpServer>>;
+  try {
+    server = await startHttpServer(runtime);
+  } catch (error) {
+    logger.fatal({ err: error }, `cannot listen on ${config.host}:${config.port}`);
+    await runtime.tempFiles.dispose();
+    return 1;
+  }
+  const reason = await signalled();
+  await server.shutdown(reason);
+  return 0;
+}
+
+/** Resolves with the name of the first SIGINT or SIGTERM. */
+function signalled(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(signal);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exit(code);
+  },
+  (error: unknown) => {
+    process.stderr.write(`mirrord-mcp-server: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

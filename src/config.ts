@@ -1,0 +1,247 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import * as z from 'zod';
+import { AppError } from './errors.js';
+
+const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+const namespaceName = z
+  .string()
+  .max(63)
+  .regex(dnsLabel, 'must be a DNS-1123 label (lowercase letters, digits and "-")');
+
+const basePath = z
+  .string()
+  .regex(/^(\/[A-Za-z0-9._~-]+)*\/?$/, 'must be empty or a URL path such as "/mirrord"')
+  .transform((path) => path.replace(/\/+$/, ''));
+
+/** The whole server configuration: one schema, one source of defaults. */
+export const configSchema = z
+  .object({
+    /** Address to listen on; anything but loopback exposes the server to the network. */
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.coerce.number().int().min(0).max(65535).default(3000),
+    /** Public path prefix (an Ingress path), so the SSE `endpoint` event names the right URL. */
+    basePath: basePath.default(''),
+    /** Host header names accepted (DNS-rebinding protection); empty = localhost names on a loopback bind. */
+    allowedHosts: z.array(z.string().min(1)).default([]),
+    /** Origin header hostnames accepted when a client sends one; a missing Origin is always accepted. */
+    allowedOrigins: z.array(z.string().min(1)).default([]),
+    /** Serve MCP on stdin/stdout instead of HTTP. */
+    stdio: z.boolean().default(false),
+    /** The mirrord executable: a name looked up on PATH, or a path. */
+    mirrordBin: z.string().min(1).default('mirrord'),
+    /** Namespace used when a call names none. */
+    defaultNamespace: namespaceName.default('default'),
+    /** Namespace for mirrord's agent pods; unset = mirrord's default (the target's namespace). */
+    agentNamespace: namespaceName.optional(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Largest accepted HTTP request body, in bytes. */
+    maxRequestBytes: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(4 * 1024 * 1024),
+    /** How long shutdown waits for runs to be killed and transports closed before exiting anyway. */
+    shutdownTimeoutMs: z.coerce.number().int().min(100).default(10_000),
+    run: z
+      .object({
+        /** Timeout of a run when the call gives none (default: 600, or maxTimeoutS when lower). */
+        defaultTimeoutS: z.coerce.number().int().min(1).optional(),
+        /** Largest `timeout_s` a caller may ask for; larger values are capped. */
+        maxTimeoutS: z.coerce.number().int().min(1).default(3600),
+        /** Timeout of `setup_cmd`. */
+        setupTimeoutS: z.coerce.number().int().min(1).default(600),
+        /** Time between SIGTERM and SIGKILL when a process group is stopped. */
+        killGraceMs: z.coerce.number().int().min(0).default(5000),
+        /** Bytes kept per output stream (head and tail halves); the rest is counted, not kept. */
+        maxOutputBytes: z.coerce
+          .number()
+          .int()
+          .min(1024)
+          .default(1024 * 1024),
+        /** Interval of progress heartbeats while a run goes on. */
+        heartbeatMs: z.coerce.number().int().min(100).max(10_000).default(5000),
+        /** Runs at once for the whole server; more are refused. */
+        maxConcurrent: z.coerce.number().int().min(1).default(64),
+      })
+      .strict()
+      .transform((run) => ({
+        ...run,
+        defaultTimeoutS: run.defaultTimeoutS ?? Math.min(600, run.maxTimeoutS),
+      }))
+      .prefault({}),
+    sessions: z
+      .object({
+        /** SSE keep-alive comment interval; proxies cut streams that stay silent. */
+        keepAliveMs: z.coerce.number().int().min(100).max(15_000).default(15_000),
+        /** A session with no request and no open stream for this long is closed. */
+        idleTimeoutS: z.coerce.number().int().min(1).default(1800),
+        /** Sessions held at once (SSE plus Streamable HTTP); more are refused with 503. */
+        maxSessions: z.coerce.number().int().min(1).default(2000),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    if (config.run.defaultTimeoutS > config.run.maxTimeoutS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['run', 'defaultTimeoutS'],
+        message: `must not exceed run.maxTimeoutS (${config.run.maxTimeoutS})`,
+      });
+    }
+  });
+
+export type Config = Readonly<z.infer<typeof configSchema>>;
+
+/** Where each environment variable lands in the config (MIRRORD_MCP_ + the path in SNAKE_CASE). */
+export const envPrefix = 'MIRRORD_MCP_';
+
+function leafPaths(schema: z.ZodType, prefix: string[] = []): string[][] {
+  const shape = unwrapObject(schema);
+  if (!shape) return [prefix];
+  return Object.entries(shape).flatMap(([key, child]) => leafPaths(child, [...prefix, key]));
+}
+
+function unwrapObject(schema: z.ZodType): Record<string, z.ZodType> | undefined {
+  let current: z.ZodType = schema;
+  for (;;) {
+    if (current instanceof z.ZodObject) return current.shape;
+    const inner = (current as { def?: { innerType?: z.ZodType; in?: z.ZodType } }).def;
+    const next = inner?.innerType ?? inner?.in;
+    if (!next) return undefined;
+    current = next;
+  }
+}
+
+const snake = (key: string): string => key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+
+/** Every config leaf with its environment variable name, for the loader and the docs. */
+export const configKeys: readonly { path: readonly string[]; env: string }[] = leafPaths(configSchema).map(
+  (path) => ({ path, env: envPrefix + path.map(snake).join('_') }),
+);
+
+const listKeys = new Set(['allowedHosts', 'allowedOrigins']);
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1] ?? ''] = value;
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const prev = out[key];
+    out[key] = isPlainObject(prev) && isPlainObject(value) ? deepMerge(prev, value) : value;
+  }
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parseBoolean(raw: string, name: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off|)$/i.test(raw)) return false;
+  throw new AppError('CONFIG_INVALID', `${name}: "${raw}" is not a boolean (use true or false)`);
+}
+
+/** Reads MIRRORD_MCP_* variables into a partial config (strings; zod coerces numbers). */
+export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const { path, env: name } of configKeys) {
+    const raw = env[name];
+    if (raw === undefined) continue;
+    const leaf = path[path.length - 1] ?? '';
+    let value: unknown = raw;
+    if (listKeys.has(leaf)) {
+      value = raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0);
+    } else if (leaf === 'stdio') {
+      value = parseBoolean(raw, name);
+    }
+    setPath(out, path, value);
+  }
+  return out;
+}
+
+/** Reads a YAML or JSON config file (JSON is YAML). */
+export function configFromFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new AppError('CONFIG_INVALID', `cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    throw new AppError(
+      'CONFIG_INVALID',
+      `config file ${path} is not valid YAML or JSON: ${(error as Error).message}`,
+    );
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (!isPlainObject(parsed))
+    throw new AppError('CONFIG_INVALID', `config file ${path} must hold a mapping of keys`);
+  return parsed;
+}
+
+export interface ConfigSources {
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  flags?: Record<string, unknown>;
+}
+
+/** Merges defaults < config file < environment < flags, validates once, and freezes the result. */
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const env = sources.env ?? {};
+  const file = sources.file ?? env[`${envPrefix}CONFIG`];
+  const merged = [file ? configFromFile(file) : {}, configFromEnv(env), sources.flags ?? {}].reduce(
+    (acc, layer) => deepMerge(acc, layer),
+    {},
+  );
+  return parseConfig(merged);
+}
+
+/** Validates a raw config object; a bad value becomes one readable message naming the key. */
+export function parseConfig(raw: unknown): Config {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const key = issue.path.join('.') || '(root)';
+      const envName = configKeys.find((k) => k.path.join('.') === key)?.env;
+      const detail =
+        issue.code === 'unrecognized_keys'
+          ? `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+          : issue.message;
+      return `  ${key}${envName ? ` (env ${envName})` : ''}: ${detail}`;
+    });
+    throw new AppError('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
+  }
+  return deepFreeze(result.data);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** True when `host` only accepts connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}

@@ -1,0 +1,70 @@
+/**
+ * One error type for everything the server reports on purpose. Each code has a hint that tells the
+ * reader (usually an AI assistant) what to do next; the message says what went wrong in this case.
+ * Foreign errors are translated into an AppError once, where they enter our code.
+ */
+export const errorCatalog = {
+  INVALID_ARGUMENT: 'Fix the argument named in the message and call the tool again.',
+  EMPTY_COMMAND: 'Pass the shell command to run in `cmd_str`, for example "npm test".',
+  INVALID_MIRRORD_CONFIG:
+    'Pass `mirrord_config` as a JSON object (or a JSON string of one) using keys from the mirrord config schema.',
+  FORBIDDEN_CONFIG_KEY:
+    'Remove the key: the server decides it. Ask the server operator if you need a different value.',
+  TEMPLATE_DELIMITER:
+    'mirrord renders its config file as a Tera template, so `{{`, `{%` and `{#` are refused in mirrord_config and env. Remove them from the value.',
+  INVALID_TARGET:
+    'Use `targetless`, `pod/NAME[/container/C]`, `deployment/NAME[/container/C]` or `rollout/NAME[/container/C]`.',
+  OPERATOR_REQUIRED:
+    'This target kind needs the paid mirrord operator, which this server does not use. Target the deployment or one of its pods instead.',
+  INVALID_NAMESPACE:
+    'A namespace is a DNS-1123 label: lowercase letters, digits and "-", at most 63 characters, starting and ending with a letter or digit.',
+  INVALID_CWD: 'Pass `cwd` as an absolute path to an existing directory on the server.',
+  MIRRORD_NOT_FOUND:
+    'Install mirrord (https://mirrord.dev/docs/overview/quick-start/) or point the server at it with --mirrord-bin PATH (or MIRRORD_MCP_MIRRORD_BIN).',
+  SPAWN_FAILED: 'The server could not start the process; check the server logs.',
+  TOO_MANY_RUNS: 'The server is at its limit of concurrent runs; retry when one of them has finished.',
+  SHUTTING_DOWN: 'The server is shutting down; retry in a moment against the new instance.',
+  CONFIG_INVALID: 'Fix the configuration value named in the message (file, environment variable or flag).',
+  INTERNAL: 'This is a bug in mirrord-mcp-server; the server log has the details.',
+} as const;
+
+export type ErrorCode = keyof typeof errorCatalog;
+
+/** The error the server raises on purpose; `details` must never hold secrets. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'AppError';
+    this.code = code;
+    this.details = details;
+  }
+
+  get hint(): string {
+    return errorCatalog[this.code];
+  }
+
+  /** The JSON-safe shape sent to clients in `structuredContent.error`. */
+  toJSON(): { code: ErrorCode; message: string; hint: string; details?: Record<string, unknown> } {
+    return {
+      code: this.code,
+      message: this.message,
+      hint: this.hint,
+      ...(Object.keys(this.details).length > 0 ? { details: { ...this.details } } : {}),
+    };
+  }
+}
+
+/** Wraps anything thrown into an AppError, keeping AppErrors as they are. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new AppError('INTERNAL', `Unexpected error: ${message}`, {}, { cause: error });
+}

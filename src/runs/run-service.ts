@@ -1,0 +1,288 @@
+import { stat } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
+import type { Config } from '../config.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { buildChildEnv, buildExecArgs } from '../mirrord/command.js';
+import { buildMirrordConfig, type TempFiles } from '../mirrord/config-file.js';
+import { execMirrord } from '../mirrord/exec.js';
+import { locateExecutable } from '../mirrord/locate.js';
+import { supervise } from '../mirrord/supervise.js';
+import type { Target } from '../mirrord/target.js';
+import type { JsonObject } from '../policy/mirrord-config.js';
+import { BoundedOutput } from './bounded-output.js';
+import type { RunRegistry } from './registry.js';
+
+export type RunPhase = 'setup' | 'mirrord' | 'program';
+
+export interface RunRequest {
+  command: string;
+  target: Target;
+  namespace: string;
+  /** The caller's mirrord config, already vetted by policy. */
+  callerConfig: JsonObject;
+  env: Record<string, string>;
+  cwd: string;
+  timeoutMs: number;
+  setupCommand?: string | undefined;
+  setupTimeoutMs: number;
+  /** Things the server adjusted (e.g. a capped timeout), reported in the result. */
+  notes: string[];
+}
+
+export interface StreamCapture {
+  text: string;
+  bytes: number;
+  truncated: boolean;
+}
+
+export interface SetupResult {
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  cancelled: boolean;
+  durationMs: number;
+  stdout: StreamCapture;
+  stderr: StreamCapture;
+}
+
+export interface RunResult {
+  runId: string;
+  phase: RunPhase;
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  cancelled: boolean;
+  durationMs: number;
+  startupMs: number | null;
+  stdout: StreamCapture;
+  stderr: StreamCapture;
+  warnings: string[];
+  sessionId: string | null;
+  target: string;
+  namespace: string;
+  mirrordError: string | null;
+  setup: SetupResult | null;
+  notes: string[];
+}
+
+export interface RunProgress {
+  phase: RunPhase;
+  message: string;
+}
+
+export interface RunHooks {
+  signal?: AbortSignal | undefined;
+  onProgress?: ((progress: RunProgress) => void) | undefined;
+}
+
+export interface RunServiceDeps {
+  config: Config;
+  logger: Logger;
+  registry: RunRegistry;
+  tempFiles: TempFiles;
+  /** The server's own environment, from which the child's minimal one is picked. */
+  serverEnv: NodeJS.ProcessEnv;
+}
+
+export interface RunService {
+  run(request: RunRequest, hooks?: RunHooks): Promise<RunResult>;
+}
+
+function capture(output: BoundedOutput): StreamCapture {
+  return { text: output.text(), bytes: output.bytes, truncated: output.truncated };
+}
+
+async function checkCwd(cwd: string): Promise<void> {
+  if (!isAbsolute(cwd)) throw new AppError('INVALID_CWD', `cwd "${cwd}" is not an absolute path`);
+  const info = await stat(cwd).catch(() => undefined);
+  if (!info?.isDirectory()) throw new AppError('INVALID_CWD', `cwd "${cwd}" is not an existing directory`);
+}
+
+const elapsed = (since: number): string => `${Math.round((performance.now() - since) / 1000)}s`;
+
+/** Runs a command under `mirrord exec`, with an optional setup step before it. */
+export function createRunService(deps: RunServiceDeps): RunService {
+  const { config, logger, registry, tempFiles, serverEnv } = deps;
+
+  async function run(request: RunRequest, hooks: RunHooks = {}): Promise<RunResult> {
+    // Everything that can be refused is checked before anything is spawned.
+    const mirrordBin = await locateExecutable(config.mirrordBin, serverEnv.PATH);
+    await checkCwd(request.cwd);
+    const record = registry.open();
+    const signal = hooks.signal ? AbortSignal.any([hooks.signal, record.abort.signal]) : record.abort.signal;
+    const work = execute(record.id, mirrordBin, request, signal, hooks.onProgress);
+    record.register(work);
+    return work;
+  }
+
+  async function execute(
+    runId: string,
+    mirrordBin: string,
+    request: RunRequest,
+    signal: AbortSignal,
+    onProgress: RunHooks['onProgress'],
+  ): Promise<RunResult> {
+    const started = performance.now();
+    const log = logger.child({ runId, target: request.target.path, namespace: request.namespace });
+    log.info({ setup: request.setupCommand !== undefined }, 'run started');
+    let phase: RunPhase = request.setupCommand !== undefined ? 'setup' : 'mirrord';
+    let latest = (): string => '';
+    const phaseStarted = { at: performance.now() };
+    const heartbeat = setInterval(() => {
+      const line = latest();
+      onProgress?.({
+        phase,
+        message: `${phase}: still running (${elapsed(phaseStarted.at)} in this phase)${line ? `; last output: ${line}` : ''}`,
+      });
+    }, config.run.heartbeatMs);
+
+    const base = {
+      runId,
+      target: request.target.path,
+      namespace: request.namespace,
+      notes: request.notes,
+    };
+    try {
+      let setup: SetupResult | null = null;
+      if (request.setupCommand !== undefined) {
+        onProgress?.({ phase: 'setup', message: `setup: running ${JSON.stringify(request.setupCommand)}` });
+        const out = new BoundedOutput(config.run.maxOutputBytes);
+        const err = new BoundedOutput(config.run.maxOutputBytes);
+        latest = () => out.latestLine;
+        const outcome = await supervise({
+          file: 'sh',
+          args: ['-c', request.setupCommand],
+          cwd: request.cwd,
+          env: buildChildEnv(serverEnv, { mirrord: false, extra: request.env }),
+          timeoutMs: request.setupTimeoutMs,
+          killGraceMs: config.run.killGraceMs,
+          signal,
+          onStdout: (chunk) => {
+            out.push(chunk);
+          },
+          onStderr: (chunk) => {
+            err.push(chunk);
+          },
+        }).done;
+        setup = {
+          exitCode: outcome.exitCode,
+          signal: outcome.signal,
+          timedOut: outcome.timedOut,
+          cancelled: outcome.cancelled,
+          durationMs: outcome.durationMs,
+          stdout: capture(out),
+          stderr: capture(err),
+        };
+        if (outcome.spawnError !== undefined) {
+          throw new AppError('SPAWN_FAILED', `setup_cmd could not be started: ${outcome.spawnError}`);
+        }
+        if (outcome.exitCode !== 0) {
+          const result: RunResult = {
+            ...base,
+            phase: 'setup',
+            exitCode: outcome.exitCode,
+            signal: outcome.signal,
+            timedOut: outcome.timedOut,
+            cancelled: outcome.cancelled,
+            durationMs: Math.round(performance.now() - started),
+            startupMs: null,
+            stdout: { text: '', bytes: 0, truncated: false },
+            stderr: { text: '', bytes: 0, truncated: false },
+            warnings: [],
+            sessionId: null,
+            mirrordError: null,
+            setup,
+          };
+          log.info({ phase: 'setup', exitCode: outcome.exitCode, timedOut: outcome.timedOut }, 'run ended');
+          return result;
+        }
+        phase = 'mirrord';
+        phaseStarted.at = performance.now();
+      }
+
+      const mirrordConfig = buildMirrordConfig(request.callerConfig, {
+        target: request.target,
+        namespace: request.namespace,
+        agentNamespace: config.agentNamespace,
+        envOverride: request.env,
+      });
+      const configPath = await tempFiles.write(`${runId}.json`, JSON.stringify(mirrordConfig, null, 2));
+      try {
+        onProgress?.({
+          phase: 'mirrord',
+          message: `mirrord: starting against ${request.target.path} in ${request.namespace}`,
+        });
+        const remainingMs = Math.max(1, request.timeoutMs);
+        const execution = execMirrord({
+          bin: mirrordBin,
+          args: buildExecArgs({
+            configPath,
+            target: request.target,
+            namespace: request.namespace,
+            agentNamespace: config.agentNamespace,
+            command: request.command,
+          }),
+          cwd: request.cwd,
+          env: buildChildEnv(serverEnv, { mirrord: true }),
+          timeoutMs: remainingMs,
+          killGraceMs: config.run.killGraceMs,
+          maxOutputBytes: config.run.maxOutputBytes,
+          signal,
+          onEvent: (_event, description) => {
+            onProgress?.({ phase, message: description });
+          },
+          onReady: () => {
+            if (phase !== 'program') {
+              phase = 'program';
+              phaseStarted.at = performance.now();
+            }
+          },
+        });
+        latest = () => execution.latestLine();
+        const outcome = await execution.result;
+        if (outcome.spawnError !== undefined) {
+          throw new AppError(
+            'SPAWN_FAILED',
+            `mirrord could not be started (${mirrordBin}): ${outcome.spawnError}`,
+          );
+        }
+        const result: RunResult = {
+          ...base,
+          phase: outcome.ready ? 'program' : 'mirrord',
+          exitCode: outcome.exitCode,
+          signal: outcome.signal,
+          timedOut: outcome.timedOut,
+          cancelled: outcome.cancelled,
+          durationMs: Math.round(performance.now() - started),
+          startupMs: outcome.startupMs,
+          stdout: capture(outcome.stdout),
+          stderr: capture(outcome.stderr),
+          warnings: outcome.warnings,
+          sessionId: outcome.sessionId,
+          mirrordError: outcome.mirrordError,
+          setup,
+        };
+        log.info(
+          {
+            phase: result.phase,
+            exitCode: result.exitCode,
+            signal: result.signal,
+            timedOut: result.timedOut,
+            cancelled: result.cancelled,
+            durationMs: result.durationMs,
+            startupMs: result.startupMs,
+          },
+          'run ended',
+        );
+        return result;
+      } finally {
+        await tempFiles.remove(configPath);
+      }
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  return { run };
+}

@@ -1,0 +1,46 @@
+import { createRequire } from 'node:module';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import { createTempFiles, type TempFiles } from './mirrord/config-file.js';
+import { RunRegistry } from './runs/registry.js';
+import { createRunService, type RunService } from './runs/run-service.js';
+import { createMcpServer } from './tools/create-mcp-server.js';
+import type { McpServer } from '@modelcontextprotocol/server';
+
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  registry: RunRegistry;
+  runs: RunService;
+  tempFiles: TempFiles;
+  version: string;
+  createServer: () => McpServer;
+}
+
+/** The package version, from package.json (one level above src/ and dist/). */
+export function packageVersion(): string {
+  const require = createRequire(import.meta.url);
+  return (require('../package.json') as { version: string }).version;
+}
+
+/** Builds the services every transport shares. */
+export async function createRuntime(
+  config: Config,
+  logger: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Runtime> {
+  const tempFiles = await createTempFiles(env.TMPDIR);
+  const registry = new RunRegistry(config.run.maxConcurrent);
+  const runs = createRunService({ config, logger, registry, tempFiles, serverEnv: env });
+  const version = packageVersion();
+  const toolDeps = { config, logger, runs, defaultCwd: process.cwd(), version };
+  return {
+    config,
+    logger,
+    registry,
+    runs,
+    tempFiles,
+    version,
+    createServer: () => createMcpServer(toolDeps),
+  };
+}

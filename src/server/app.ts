@@ -1,0 +1,91 @@
+import type { HttpBindings } from '@hono/node-server';
+import { hostHeaderValidation, originValidation } from '@modelcontextprotocol/hono';
+import type { McpServer } from '@modelcontextprotocol/server';
+import { Hono } from 'hono';
+import { isLoopbackHost, type Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { RunRegistry } from '../runs/registry.js';
+import { jsonRpcCodes, jsonRpcError } from './json-rpc.js';
+import { SessionPool } from './session-pool.js';
+import { mountSse } from './sse.js';
+import { mountStreamableHttp } from './streamable-http.js';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  registry: RunRegistry;
+  createServer: () => McpServer;
+}
+
+export interface McpApp {
+  readonly app: Hono<{ Bindings: HttpBindings }>;
+  readonly pool: SessionPool;
+  /** Closes every session and the per-request handler. */
+  close(): Promise<void>;
+}
+
+const localhostNames = ['localhost', '127.0.0.1', '[::1]'];
+
+/** Hostnames whose Host header is accepted: configuration, else localhost names on a loopback bind. */
+export function allowedHostnames(config: Config): string[] | undefined {
+  if (config.allowedHosts.length > 0) return [...config.allowedHosts];
+  return isLoopbackHost(config.host) ? localhostNames : undefined;
+}
+
+/** The HTTP face of the server: MCP over SSE and Streamable HTTP, plus health. */
+export function createApp(deps: AppDeps): McpApp {
+  const { config, logger } = deps;
+  const app = new Hono<{ Bindings: HttpBindings }>();
+  const base = config.basePath;
+  const pool = new SessionPool({
+    maxSessions: config.sessions.maxSessions,
+    idleTimeoutMs: config.sessions.idleTimeoutS * 1000,
+    logger,
+  });
+
+  app.get(`${base}/healthz`, (c) => c.json({ status: 'ok' }));
+
+  // DNS-rebinding protection. A missing Origin is accepted (no MCP client sends one); a present one
+  // must name an allowed host.
+  const hosts = allowedHostnames(config);
+  if (hosts) app.use('*', hostHeaderValidation(hosts));
+  const origins = config.allowedOrigins.length > 0 ? [...config.allowedOrigins] : (hosts ?? localhostNames);
+  app.use('*', originValidation(origins));
+
+  // No OAuth here: clients that probe for it must get a plain 404, not a 401.
+  app.get('/.well-known/*', () =>
+    jsonRpcError(404, jsonRpcCodes.invalidRequest, 'Not found: this server does not use OAuth'),
+  );
+
+  const shared = {
+    basePath: base,
+    keepAliveMs: config.sessions.keepAliveMs,
+    maxRequestBytes: config.maxRequestBytes,
+    pool,
+    logger,
+    createServer: deps.createServer,
+  };
+  mountSse(app, shared);
+  const streamable = mountStreamableHttp(app as unknown as Hono, shared);
+
+  app.notFound((c) =>
+    jsonRpcError(
+      404,
+      jsonRpcCodes.invalidRequest,
+      `Not found: ${c.req.method} ${c.req.path}; MCP is at ${base}/sse (SSE) and ${base}/mcp (Streamable HTTP)`,
+    ),
+  );
+  app.onError((error) => {
+    logger.error({ err: error }, 'request failed');
+    return jsonRpcError(500, jsonRpcCodes.internalError, 'Internal error');
+  });
+
+  return {
+    app,
+    pool,
+    close: async () => {
+      await pool.closeAll();
+      await streamable.close();
+    },
+  };
+}

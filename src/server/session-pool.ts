@@ -1,0 +1,92 @@
+import type { McpServer, Transport } from '@modelcontextprotocol/server';
+import type { Logger } from '../logger.js';
+import { trackActivity, type Activity } from './session-activity.js';
+
+export interface PooledSession<T extends Transport> {
+  readonly id: string;
+  readonly kind: 'sse' | 'streamable-http';
+  readonly transport: T;
+  readonly server: McpServer;
+  readonly activity: Activity;
+}
+
+/**
+ * Sessions of both session-holding transports (legacy SSE and 2025-era Streamable HTTP): a bound on
+ * how many, and an idle sweep, because many clients never send DELETE or close their streams.
+ * A session closed here takes its in-flight requests with it (their abort signals fire, which
+ * kills their runs' process groups).
+ */
+export class SessionPool {
+  private readonly sessions = new Map<string, PooledSession<Transport>>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly options: { maxSessions: number; idleTimeoutMs: number; logger: Logger }) {
+    const every = Math.max(50, Math.min(60_000, Math.floor(options.idleTimeoutMs / 4)));
+    this.sweeper = setInterval(() => {
+      this.sweep();
+    }, every);
+    this.sweeper.unref();
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  get isFull(): boolean {
+    return this.sessions.size >= this.options.maxSessions;
+  }
+
+  countByKind(kind: PooledSession<Transport>['kind']): number {
+    let count = 0;
+    for (const session of this.sessions.values()) if (session.kind === kind) count += 1;
+    return count;
+  }
+
+  /** Registers a connected session; it leaves the pool when its transport closes. */
+  add<T extends Transport>(
+    id: string,
+    kind: PooledSession<T>['kind'],
+    transport: T,
+    server: McpServer,
+  ): PooledSession<T> {
+    const session: PooledSession<T> = { id, kind, transport, server, activity: trackActivity(transport) };
+    this.sessions.set(id, session);
+    const previous = transport.onclose;
+    transport.onclose = () => {
+      previous?.();
+      if (this.sessions.get(id) === session) {
+        this.sessions.delete(id);
+        this.options.logger.debug({ sessionId: id, kind }, 'session closed');
+        void server.close().catch(() => undefined);
+      }
+    };
+    this.options.logger.debug({ sessionId: id, kind }, 'session opened');
+    return session;
+  }
+
+  get<T extends Transport>(id: string, kind: PooledSession<T>['kind']): PooledSession<T> | undefined {
+    const session = this.sessions.get(id);
+    return session?.kind === kind ? (session as PooledSession<T>) : undefined;
+  }
+
+  /** Closes sessions that have been idle (no message, nothing in flight) for longer than the limit. */
+  sweep(now = Date.now()): void {
+    for (const session of [...this.sessions.values()]) {
+      if (session.activity.inFlight === 0 && session.activity.idleMs(now) >= this.options.idleTimeoutMs) {
+        this.options.logger.info({ sessionId: session.id, kind: session.kind }, 'closing idle session');
+        void this.close(session);
+      }
+    }
+  }
+
+  private async close(session: PooledSession<Transport>): Promise<void> {
+    this.sessions.delete(session.id);
+    await session.transport.close().catch(() => undefined);
+    await session.server.close().catch(() => undefined);
+  }
+
+  async closeAll(): Promise<void> {
+    clearInterval(this.sweeper);
+    await Promise.allSettled([...this.sessions.values()].map((session) => this.close(session)));
+  }
+}

@@ -1,0 +1,98 @@
+import {
+  createMcpHandler,
+  isInitializeRequest,
+  isLegacyRequest,
+  legacyStatelessFallback,
+  WebStandardStreamableHTTPServerTransport,
+  type McpServer,
+} from '@modelcontextprotocol/server';
+import type { Hono } from 'hono';
+import type { Logger } from '../logger.js';
+import { jsonRpcCodes, jsonRpcError, readJsonBody } from './json-rpc.js';
+import type { SessionPool } from './session-pool.js';
+
+export interface StreamableDeps {
+  basePath: string;
+  keepAliveMs: number;
+  maxRequestBytes: number;
+  pool: SessionPool;
+  logger: Logger;
+  createServer: () => McpServer;
+}
+
+/**
+ * Streamable HTTP at `/mcp`, for both protocol eras. 2026-era requests go to the SDK's per-request
+ * handler (stateless; a client cancels by closing its stream). 2025-era clients get real sessions
+ * (`Mcp-Session-Id`), because their cancellation (`notifications/cancelled`) arrives on a separate
+ * POST and must reach the request it cancels; a client that does not initialize is served statelessly.
+ */
+export function mountStreamableHttp(app: Hono, deps: StreamableDeps): { close(): Promise<void> } {
+  const { basePath, pool, logger } = deps;
+  const onerror = (error: Error): void => {
+    logger.debug({ err: error }, 'streamable HTTP error');
+  };
+  const modern = createMcpHandler(() => deps.createServer(), {
+    legacy: 'reject',
+    keepAliveMs: deps.keepAliveMs,
+    maxRequestBodySize: deps.maxRequestBytes,
+    onerror,
+  });
+  const stateless = legacyStatelessFallback(() => deps.createServer(), onerror, {
+    maxRequestBodySize: deps.maxRequestBytes,
+  });
+
+  app.all(`${basePath}/mcp`, async (c) => {
+    const request = c.req.raw;
+    let parsedBody: unknown;
+    if (request.method === 'POST') {
+      const parsed = await readJsonBody(request.clone(), deps.maxRequestBytes);
+      if (parsed instanceof Response) return parsed;
+      parsedBody = parsed.body;
+    }
+
+    const sessionId = request.headers.get('mcp-session-id');
+    if (sessionId) {
+      const session = pool.get<WebStandardStreamableHTTPServerTransport>(sessionId, 'streamable-http');
+      if (!session) {
+        return jsonRpcError(
+          404,
+          jsonRpcCodes.sessionNotFound,
+          'Session not found: start a new session with initialize',
+        );
+      }
+      session.activity.touch();
+      return session.transport.handleRequest(request, { parsedBody });
+    }
+
+    if (!(await isLegacyRequest(request, parsedBody, { maxRequestBodySize: deps.maxRequestBytes }))) {
+      return modern.fetch(request, { parsedBody });
+    }
+    if (request.method === 'POST' && isInitialize(parsedBody)) {
+      if (pool.isFull) {
+        return jsonRpcError(503, jsonRpcCodes.serverError, 'too many sessions; retry later', {
+          'retry-after': '5',
+        });
+      }
+      const server = deps.createServer();
+      const transport = new WebStandardStreamableHTTPServerTransport({
+        sessionIdGenerator: () => crypto.randomUUID(),
+        keepAliveMs: deps.keepAliveMs,
+        maxRequestBodySize: deps.maxRequestBytes,
+        onsessioninitialized: (id) => {
+          pool.add(id, 'streamable-http', transport, server);
+        },
+      });
+      await server.connect(transport);
+      return transport.handleRequest(request, { parsedBody });
+    }
+    return stateless(request, { parsedBody });
+  });
+
+  return {
+    close: () => modern.close(),
+  };
+}
+
+function isInitialize(body: unknown): boolean {
+  return Array.isArray(body) ? body.some((item) => isInitializeRequest(item)) : isInitializeRequest(body);
+}

@@ -1,0 +1,24 @@
+import { McpServer } from '@modelcontextprotocol/server';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { RunService } from '../runs/run-service.js';
+import { serverInstructions } from './instructions.js';
+import { registerRunTool } from './run.js';
+
+export interface ToolDeps {
+  config: Config;
+  logger: Logger;
+  runs: RunService;
+  defaultCwd: string;
+  version: string;
+}
+
+/** The one server factory: every transport builds its McpServer here, so tools are transport-agnostic. */
+export function createMcpServer(deps: ToolDeps): McpServer {
+  const server = new McpServer(
+    { name: 'mirrord-mcp-server', version: deps.version },
+    { instructions: serverInstructions, capabilities: { tools: {} } },
+  );
+  registerRunTool(server, deps);
+  return server;
+}

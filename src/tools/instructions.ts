@@ -1,0 +1,12 @@
+/** Sent at initialize: a few lines that tell an assistant how to use this server. */
+export const serverInstructions = [
+  'This server runs your commands under mirrord against a live Kubernetes workload, so a script, a test suite or',
+  "your modified service runs with the target pod's network, environment and files, without building or deploying.",
+  'Use `run` with `cmd_str` and a target: `deployment` (a deployment name) or `target` (pod/NAME, deployment/NAME,',
+  'rollout/NAME, optionally /container/C, or targetless), plus `namespace` when it is not the default.',
+  "Pass variables your program must see in `env` (they win over the pod's), a build step in `setup_cmd`, and mirrord",
+  'options in `mirrord_config` (e.g. {"feature":{"network":{"incoming":"mirror"}}}).',
+  'A result\'s `phase` says where it ended: "setup" = setup_cmd failed; "mirrord" = mirrord failed before your',
+  'program started (read `mirrord_error`: often a wrong target or namespace); "program" = your command ran and',
+  '`exit_code` is its own. Large output keeps its head and tail (`stdout_truncated`).',
+].join('\n');

@@ -1,0 +1,121 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cliPath, fixturesBin } from './paths.js';
+
+export interface TestServer {
+  readonly url: string;
+  readonly port: number;
+  readonly proc: ChildProcess;
+  /** HOME of the server (the fake mirrord writes its trace under it). */
+  readonly home: string;
+  /** TMPDIR of the server (its private temp files live there). */
+  readonly tmp: string;
+  logs(): string;
+  /** Fake mirrord calls recorded so far. */
+  calls(): Promise<FakeCall[]>;
+  /** SIGTERM and wait for exit. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+  /** Removes HOME and TMPDIR. */
+  cleanup(): Promise<void>;
+}
+
+export interface FakeCall {
+  argv: string[];
+  env: Record<string, string>;
+  configPath: string;
+  configMode: string;
+  configRaw: string;
+  config: Record<string, any>;
+  target: string;
+  namespace: string;
+  agentNamespace: string | null;
+  cwd: string;
+  pid: number;
+  sessionId: string;
+  outcome: string;
+}
+
+export interface StartOptions {
+  args?: string[];
+  env?: Record<string, string>;
+  /** Put the fake mirrord on PATH (default true). */
+  fakeMirrord?: boolean;
+}
+
+/** Starts the built CLI on a free loopback port and waits for its "listening" log line. */
+export async function startServer(options: StartOptions = {}): Promise<TestServer> {
+  const home = await mkdtemp(join(tmpdir(), 'mms-home-'));
+  const tmp = await mkdtemp(join(tmpdir(), 'mms-tmp-'));
+  const pathEnv = `${options.fakeMirrord === false ? '' : `${fixturesBin}:`}${process.env.PATH ?? ''}`;
+  const proc = spawn(
+    process.execPath,
+    [cliPath, '--port', '0', '--log-level', 'debug', ...(options.args ?? [])],
+    {
+      env: { PATH: pathEnv, HOME: home, TMPDIR: tmp, ...(options.env ?? {}) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let logs = '';
+  proc.stdout.on('data', (chunk: Buffer) => (logs += chunk.toString()));
+  proc.stderr.on('data', (chunk: Buffer) => (logs += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    proc.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs}`)), 15_000);
+    const check = (): void => {
+      const match = /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"listening"/.exec(logs);
+      if (match) {
+        clearTimeout(timer);
+        proc.stderr.off('data', check);
+        resolve(match[1]!);
+      }
+    };
+    proc.stderr.on('data', check);
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`server exited before listening:\n${logs}`));
+    });
+  });
+  const port = Number(new URL(url).port);
+
+  return {
+    url,
+    port,
+    proc,
+    home,
+    tmp,
+    logs: () => logs,
+    calls: async () => {
+      const text = await readFile(join(home, '.mirrord', 'fake-mirrord', 'calls.jsonl'), 'utf8').catch(
+        () => '',
+      );
+      return text
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as FakeCall);
+    },
+    stop: async (signal = 'SIGTERM') => {
+      const started = Date.now();
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      const result = await exited;
+      return { ...result, ms: Date.now() - started };
+    },
+    cleanup: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGKILL');
+        await exited;
+      }
+      await rm(home, { recursive: true, force: true });
+      await rm(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Entries left in a directory (to check that temp files were removed). */
+export async function listDir(dir: string): Promise<string[]> {
+  return readdir(dir).catch(() => []);
+}

@@ -1,0 +1,440 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectClient, httpClientKinds, type TestClient } from '../helpers/clients.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startServer({
+    env: {
+      MIRRORD_MCP_RUN_KILL_GRACE_MS: '500',
+      MIRRORD_MCP_RUN_HEARTBEAT_MS: '300',
+      MIRRORD_MCP_RUN_MAX_OUTPUT_BYTES: '65536',
+      // Things that must never reach mirrord or the program.
+      MIRRORD_CI_API_KEY: 'ci-key-must-not-leak',
+      MIRRORD_RESOLVED_CONFIG: 'nested',
+      SERVER_SECRET_TOKEN: 'server-secret-must-not-leak',
+    },
+  });
+});
+
+afterAll(async () => {
+  await server.stop();
+  await server.cleanup();
+});
+
+describe.each(httpClientKinds)('run over %s', (kind) => {
+  let client: TestClient;
+  beforeAll(async () => {
+    client = await connectClient(kind, server.url);
+  });
+  afterAll(async () => {
+    await client.close();
+  });
+
+  it('advertises run with an output schema, annotations and instructions', async () => {
+    const tools = await client.listTools();
+    const run = tools.find((tool) => tool.name === 'run');
+    expect(run).toBeDefined();
+    expect(run!.inputSchema.required).toEqual(['cmd_str']);
+    expect(Object.keys(run!.inputSchema.properties)).toEqual(
+      expect.arrayContaining([
+        'cmd_str',
+        'deployment',
+        'mirrord_config',
+        'namespace',
+        'target',
+        'cwd',
+        'env',
+        'timeout_s',
+        'setup_cmd',
+      ]),
+    );
+    expect(run!.outputSchema.properties.phase).toBeDefined();
+    expect(run!.annotations).toMatchObject({ readOnlyHint: false, openWorldHint: true });
+    expect(client.instructions()).toMatch(/phase/);
+  });
+
+  it('runs a command under mirrord exec and returns its exit code and output', async () => {
+    const result = await client.callTool('run', {
+      cmd_str: 'echo "hello from $POD_NAME"; echo oops >&2; exit 3',
+      deployment: 'api',
+    });
+    expect(result.isError).toBeFalsy();
+    const out = result.structuredContent!;
+    expect(out).toMatchObject({
+      phase: 'program',
+      exit_code: 3,
+      signal: null,
+      timed_out: false,
+      cancelled: false,
+      stdout: 'hello from api-7d9f-abc12\n',
+      stdout_truncated: false,
+      target: 'deployment/api',
+      namespace: 'default',
+    });
+    expect(out.stderr).toContain('oops');
+    expect(out.session_id).toMatch(/^[0-9a-f-]{16,36}$/);
+    expect(out.startup_ms).toBeGreaterThanOrEqual(0);
+    expect(out.warnings.join('\n')).toMatch(/multiple pods/);
+    // Text-only clients get the output too.
+    expect(result.content[0]!.text).toContain('hello from api-7d9f-abc12');
+    expect(result.content[0]!.text).toContain('exit code 3');
+  });
+});
+
+describe('the run tool contract', () => {
+  let client: TestClient;
+  beforeAll(async () => {
+    client = await connectClient('v1-sse', server.url);
+  });
+  afterAll(async () => {
+    await client.close();
+  });
+
+  const lastCall = async () => (await server.calls()).at(-1)!;
+
+  it('accepts mirrord_config as a JSON string (the original prototype) and writes the server decisions', async () => {
+    const result = await client.callTool('run', {
+      cmd_str: 'true',
+      deployment: 'api',
+      namespace: 'staging',
+      mirrord_config: '{"feature":{"fs":"read","network":{"incoming":"mirror"}}}',
+    });
+    expect(result.structuredContent!.exit_code).toBe(0);
+    const call = await lastCall();
+    expect(call.config).toMatchObject({
+      feature: { fs: 'read', network: { incoming: 'mirror' } },
+      operator: false,
+      telemetry: false,
+      target: { path: 'deployment/api', namespace: 'staging' },
+    });
+    const dashDash = call.argv.indexOf('--');
+    expect(call.argv.slice(dashDash)).toEqual(['--', 'sh', '-c', 'true']);
+    expect(call.argv).toEqual(
+      expect.arrayContaining([
+        'exec',
+        '-f',
+        '-t',
+        'deployment/api',
+        '-n',
+        'staging',
+        '--disable-version-check',
+        '--no-telemetry',
+      ]),
+    );
+  });
+
+  it('accepts mirrord_config as an object and any operator-free target', async () => {
+    const result = await client.callTool('run', {
+      cmd_str: 'echo $POD_NAME',
+      target: 'pod/multi-8f8f-qq11/container/app',
+      mirrord_config: { feature: { env: { include: 'POD_NAME' } } },
+    });
+    expect(result.structuredContent!).toMatchObject({
+      exit_code: 0,
+      target: 'pod/multi-8f8f-qq11/container/app',
+    });
+    expect((await lastCall()).target).toBe('pod/multi-8f8f-qq11/container/app');
+    const targetless = await client.callTool('run', {
+      cmd_str: 'echo ${POD_NAME:-none}',
+      target: 'targetless',
+    });
+    expect(targetless.structuredContent!.stdout).toBe('none\n');
+    expect((await lastCall()).argv).not.toContain('-t');
+  });
+
+  it('writes a private config file and removes it after the run', async () => {
+    await client.callTool('run', { cmd_str: 'true', deployment: 'api' });
+    const call = await lastCall();
+    expect(call.configMode).toBe('600');
+    expect(call.configPath.startsWith(server.tmp)).toBe(true);
+    expect(existsSync(call.configPath)).toBe(false);
+  });
+
+  it('puts env into feature.env.override so the pod cannot mask it', async () => {
+    const result = await client.callTool('run', {
+      cmd_str: 'echo "$GREETING $EXTRA"',
+      deployment: 'api',
+      env: { GREETING: 'from-caller', EXTRA: 'x y' },
+    });
+    expect(result.structuredContent!.stdout).toBe('from-caller x y\n');
+    expect((await lastCall()).config.feature.env.override).toEqual({ GREETING: 'from-caller', EXTRA: 'x y' });
+  });
+
+  it('gives mirrord a minimal environment without MIRRORD_* controls or server secrets', async () => {
+    const result = await client.callTool('run', { cmd_str: 'env', deployment: 'api' });
+    expect(result.structuredContent!.exit_code).toBe(0);
+    const { env } = await lastCall();
+    expect(env.MIRRORD_PROGRESS_MODE).toBe('json');
+    expect(
+      Object.keys(env).filter((name) => name.startsWith('MIRRORD_') && name !== 'MIRRORD_PROGRESS_MODE'),
+    ).toEqual([]);
+    expect(JSON.stringify(env)).not.toContain('must-not-leak');
+    expect(result.structuredContent!.stdout).not.toContain('must-not-leak');
+    expect(env.HOME).toBe(server.home);
+  });
+
+  it('runs commands with shell and template syntax unchanged', async () => {
+    const result = await client.callTool('run', {
+      cmd_str: `printf '%s\\n' '{{.Id}}' '{%raw%}' "\${#HOME}"; echo -v`,
+      deployment: 'api',
+    });
+    expect(result.structuredContent!.stdout).toBe(`{{.Id}}\n{%raw%}\n${server.home.length}\n-v\n`);
+  });
+
+  it('reports mirrord failing before Ready as an error quoting mirrord', async () => {
+    const result = await client.callTool('run', { cmd_str: 'echo never', deployment: 'broken-api' });
+    expect(result.isError).toBe(true);
+    expect(result.structuredContent!).toMatchObject({
+      phase: 'mirrord',
+      exit_code: 1,
+      startup_ms: null,
+      stdout: '',
+    });
+    expect(result.structuredContent!.mirrord_error).toMatch(/^Error: .*ImagePullBackOff/);
+    expect(result.content[0]!.text).toMatch(/mirrord failed before the program started/);
+    expect(result.content[0]!.text).toMatch(/ImagePullBackOff/);
+
+    const missing = await client.callTool('run', {
+      cmd_str: 'true',
+      deployment: 'missing-svc',
+      namespace: 'staging',
+    });
+    expect(missing.structuredContent!.mirrord_error).toMatch(
+      /Failed to find deployment "missing-svc" in namespace "staging"/,
+    );
+  });
+
+  it('tells a program exiting 1 from mirrord exiting 1', async () => {
+    const result = await client.callTool('run', {
+      cmd_str: 'echo "Error: my own"; exit 1',
+      deployment: 'api',
+    });
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent!).toMatchObject({ phase: 'program', exit_code: 1, mirrord_error: null });
+  });
+
+  it('times out: SIGTERM to the process group, and says so', async () => {
+    const result = await client.callTool('run', { cmd_str: 'sleep 30', deployment: 'api', timeout_s: 1 });
+    expect(result.structuredContent!).toMatchObject({
+      phase: 'program',
+      timed_out: true,
+      signal: 'SIGTERM',
+      exit_code: null,
+    });
+    expect(result.structuredContent!.duration_ms).toBeLessThan(5000);
+    expect(result.content[0]!.text).toMatch(/timed out/);
+  });
+
+  it('escalates to SIGKILL when the program ignores SIGTERM', async () => {
+    const result = await client.callTool('run', {
+      cmd_str: "trap '' TERM; sleep 30 & wait; sleep 30",
+      deployment: 'api',
+      timeout_s: 1,
+    });
+    expect(result.structuredContent!).toMatchObject({ timed_out: true, signal: 'SIGKILL' });
+    expect(result.structuredContent!.duration_ms).toBeLessThan(6000);
+  });
+
+  it('times out while mirrord is still starting', async () => {
+    const result = await client.callTool('run', {
+      cmd_str: 'echo never',
+      deployment: 'hang-api',
+      timeout_s: 1,
+    });
+    expect(result.isError).toBe(true);
+    expect(result.structuredContent!).toMatchObject({ phase: 'mirrord', timed_out: true });
+    const stubborn = await client.callTool('run', {
+      cmd_str: 'echo never',
+      deployment: 'stubborn-api',
+      timeout_s: 1,
+    });
+    expect(stubborn.structuredContent!).toMatchObject({
+      phase: 'mirrord',
+      timed_out: true,
+      signal: 'SIGKILL',
+    });
+  });
+
+  it('caps timeout_s at the server maximum and notes it', async () => {
+    const result = await client.callTool('run', { cmd_str: 'true', deployment: 'api', timeout_s: 999_999 });
+    expect(result.structuredContent!.notes).toEqual([
+      expect.stringMatching(/capped to the server maximum of 3600/),
+    ]);
+  });
+
+  it('keeps head and tail of huge output and counts the rest', async () => {
+    const result = await client.callTool('run', {
+      cmd_str: "head -c 3000000 /dev/zero | tr '\\0' a; echo; echo THE-END",
+      deployment: 'api',
+    });
+    const out = result.structuredContent!;
+    expect(out.stdout_bytes).toBe(3_000_000 + 1 + 8);
+    expect(out.stdout_truncated).toBe(true);
+    expect(out.stdout.length).toBeLessThan(65536 + 100);
+    expect(out.stdout.startsWith('aaaa')).toBe(true);
+    expect(out.stdout).toMatch(/\[\.\.\. \d+ bytes omitted \.\.\.\]/);
+    expect(out.stdout.endsWith('THE-END\n')).toBe(true);
+  });
+
+  it('runs setup_cmd first, without mirrord, in the same directory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mms-cwd-'));
+    try {
+      const before = (await server.calls()).length;
+      const result = await client.callTool('run', {
+        cmd_str: 'cat built.txt; pwd',
+        deployment: 'api',
+        cwd: dir,
+        setup_cmd: 'echo "built with ${MIRRORD_FAKE_SESSION:-no-mirrord} $MODE" > built.txt; echo setup-done',
+        env: { MODE: 'ci' },
+      });
+      const out = result.structuredContent!;
+      expect(out).toMatchObject({
+        phase: 'program',
+        exit_code: 0,
+        stdout: `built with no-mirrord ci\n${dir}\n`,
+      });
+      expect(out.setup).toMatchObject({ exit_code: 0, stdout: 'setup-done\n', timed_out: false });
+      expect((await server.calls()).length).toBe(before + 1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops at a failing setup_cmd and never starts mirrord', async () => {
+    const before = (await server.calls()).length;
+    const result = await client.callTool('run', {
+      cmd_str: 'echo never',
+      deployment: 'api',
+      setup_cmd: 'echo compiling; echo "syntax error" >&2; exit 4',
+    });
+    expect(result.isError).toBe(true);
+    expect(result.structuredContent!).toMatchObject({ phase: 'setup', exit_code: 4, stdout: '' });
+    expect(result.structuredContent!.setup).toMatchObject({
+      exit_code: 4,
+      stdout: 'compiling\n',
+      stderr: 'syntax error\n',
+    });
+    expect(result.content[0]!.text).toMatch(/setup_cmd failed/);
+    expect((await server.calls()).length).toBe(before);
+
+    const slow = await client.callTool('run', {
+      cmd_str: 'echo never',
+      deployment: 'api',
+      setup_cmd: 'sleep 30',
+      setup_timeout_s: 1,
+    });
+    expect(slow.structuredContent!).toMatchObject({ phase: 'setup', timed_out: true });
+    expect(slow.structuredContent!.setup).toMatchObject({ timed_out: true, signal: 'SIGTERM' });
+  });
+
+  it('sends progress notifications with mirrord phases and heartbeats', async () => {
+    const messages: string[] = [];
+    const result = await client.callTool(
+      'run',
+      { cmd_str: 'sleep 1; echo done', deployment: 'slow-800' },
+      { onprogress: (progress) => messages.push(progress.message ?? '') },
+    );
+    expect(result.structuredContent!.exit_code).toBe(0);
+    expect(messages).toEqual(expect.arrayContaining([expect.stringMatching(/^mirrord: /)]));
+    expect(messages.some((message) => /taking over 20s/.test(message))).toBe(true);
+    expect(messages.some((message) => /still running/.test(message))).toBe(true);
+    expect(result.structuredContent!.startup_ms).toBeGreaterThanOrEqual(700);
+  });
+});
+
+describe('bad input is refused before anything is spawned', () => {
+  let client: TestClient;
+  beforeAll(async () => {
+    client = await connectClient('v2-http', server.url);
+  });
+  afterAll(async () => {
+    await client.close();
+  });
+
+  const cases: [string, Record<string, unknown>, string, RegExp][] = [
+    ['empty cmd_str', { cmd_str: '  ', deployment: 'api' }, 'EMPTY_COMMAND', /cmd_str is empty/],
+    ['no target', { cmd_str: 'true' }, 'INVALID_ARGUMENT', /deployment.*target/],
+    [
+      'invalid JSON config',
+      { cmd_str: 'true', deployment: 'api', mirrord_config: '{"feature": {"fs": }' },
+      'INVALID_MIRRORD_CONFIG',
+      /line 1, column/,
+    ],
+    [
+      'non-object config',
+      { cmd_str: 'true', deployment: 'api', mirrord_config: '[1]' },
+      'INVALID_MIRRORD_CONFIG',
+      /JSON object/,
+    ],
+    [
+      'server-only key',
+      { cmd_str: 'true', deployment: 'api', mirrord_config: { agent: { privileged: true } } },
+      'FORBIDDEN_CONFIG_KEY',
+      /"agent"/,
+    ],
+    [
+      'kubeconfig key',
+      { cmd_str: 'true', deployment: 'api', mirrord_config: { kubeconfig: '/etc/other' } },
+      'FORBIDDEN_CONFIG_KEY',
+      /kubeconfig/,
+    ],
+    [
+      'template in config',
+      {
+        cmd_str: 'true',
+        deployment: 'api',
+        mirrord_config: { feature: { env: { override: { A: '{{ get_env(name="HOME") }}' } } } },
+      },
+      'TEMPLATE_DELIMITER',
+      /template delimiter/,
+    ],
+    [
+      'template in env',
+      { cmd_str: 'true', deployment: 'api', env: { A: '{% raw %}' } },
+      'TEMPLATE_DELIMITER',
+      /env\.A/,
+    ],
+    [
+      'reserved env name',
+      { cmd_str: 'true', deployment: 'api', env: { MIRRORD_AGENT_IMAGE: 'evil' } },
+      'INVALID_ARGUMENT',
+      /reserved/,
+    ],
+    ['operator-only kind', { cmd_str: 'true', target: 'statefulset/db' }, 'OPERATOR_REQUIRED', /operator/],
+    ['unknown kind', { cmd_str: 'true', target: 'node/worker-1' }, 'INVALID_TARGET', /unknown target kind/],
+    [
+      'bad namespace',
+      { cmd_str: 'true', deployment: 'api', namespace: 'Prod_1' },
+      'INVALID_NAMESPACE',
+      /Prod_1/,
+    ],
+    ['relative cwd', { cmd_str: 'true', deployment: 'api', cwd: 'src' }, 'INVALID_CWD', /absolute/],
+    [
+      'missing cwd',
+      { cmd_str: 'true', deployment: 'api', cwd: '/nonexistent/dir' },
+      'INVALID_CWD',
+      /existing directory/,
+    ],
+  ];
+
+  it.each(cases)('%s', async (_name, args, code, message) => {
+    const before = (await server.calls()).length;
+    const result = await client.callTool('run', args);
+    expect(result.isError).toBe(true);
+    expect(result.structuredContent?.error).toMatchObject({ code, message: expect.stringMatching(message) });
+    expect(result.content[0]!.text).toContain(code);
+    expect((await server.calls()).length).toBe(before);
+  });
+
+  it('missing cmd_str is a validation error naming it', async () => {
+    const result = await client.callTool('run', { deployment: 'api' });
+    expect(result.isError).toBe(true);
+    expect(result.content[0]!.text).toMatch(/cmd_str is required/);
+  });
+});
