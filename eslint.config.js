@@ -9,6 +9,7 @@ export default tseslint.config(
       'node_modules/',
       '.tools/',
       'test/fixtures/fake-mirrord/',
+      'bench/*.mjs',
       'eslint.config.js',
     ],
   },

@@ -10,6 +10,36 @@ const namespaceName = z
   .max(63)
   .regex(dnsLabel, 'must be a DNS-1123 label (lowercase letters, digits and "-")');
 
+/** An integer; from the environment or flags it may come as a string of decimal digits, nothing else. */
+const int = (): z.ZodNumber => z.number({ error: 'expected a whole number' }).int();
+const decimal = /^\s*-?\d+\s*$/;
+/** Turns decimal strings (env, flags) into numbers before validation; anything else stays as it is. */
+function numbersFromStrings(value: unknown, schema: z.ZodType): unknown {
+  const shape = unwrapObject(schema);
+  if (shape && isPlainObject(value)) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, child]) => [
+        key,
+        shape[key] ? numbersFromStrings(child, shape[key]) : child,
+      ]),
+    );
+  }
+  if (typeof value === 'string' && decimal.test(value) && acceptsNumber(schema)) return Number(value);
+  return value;
+}
+
+function acceptsNumber(schema: z.ZodType): boolean {
+  let current: z.ZodType | undefined = schema;
+  while (current) {
+    if (current instanceof z.ZodNumber) return true;
+    const def: { innerType?: z.ZodType; in?: z.ZodType } | undefined = (
+      current as { def?: { innerType?: z.ZodType; in?: z.ZodType } }
+    ).def;
+    current = def?.innerType ?? def?.in;
+  }
+  return false;
+}
+
 const basePath = z
   .string()
   .regex(/^(\/[A-Za-z0-9._~-]+)*\/?$/, 'must be empty or a URL path such as "/mirrord"')
@@ -20,7 +50,7 @@ export const configSchema = z
   .object({
     /** Address to listen on; anything but loopback exposes the server to the network. */
     host: z.string().min(1).default('127.0.0.1'),
-    port: z.coerce.number().int().min(0).max(65535).default(3000),
+    port: int().min(0).max(65535).default(3000),
     /** Public path prefix (an Ingress path), so the SSE `endpoint` event names the right URL. */
     basePath: basePath.default(''),
     /** Host header names accepted (DNS-rebinding protection); empty = localhost names on a loopback bind. */
@@ -28,7 +58,9 @@ export const configSchema = z
     /** Origin header hostnames accepted when a client sends one; a missing Origin is always accepted. */
     allowedOrigins: z.array(z.string().min(1)).default([]),
     /** Serve MCP on stdin/stdout instead of HTTP. */
-    stdio: z.boolean().default(false),
+    stdio: z
+      .boolean({ error: (issue) => `expected true or false, got ${JSON.stringify(issue.input)}` })
+      .default(false),
     /** The mirrord executable: a name looked up on PATH, or a path. */
     mirrordBin: z.string().min(1).default('mirrord'),
     /** Namespace used when a call names none. */
@@ -37,33 +69,29 @@ export const configSchema = z
     agentNamespace: namespaceName.optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Largest accepted HTTP request body, in bytes. */
-    maxRequestBytes: z.coerce
-      .number()
-      .int()
+    maxRequestBytes: int()
       .min(1024)
       .default(4 * 1024 * 1024),
     /** How long shutdown waits for runs to be killed and transports closed before exiting anyway. */
-    shutdownTimeoutMs: z.coerce.number().int().min(100).default(10_000),
+    shutdownTimeoutMs: int().min(100).default(10_000),
     run: z
       .object({
         /** Timeout of a run when the call gives none (default: 600, or maxTimeoutS when lower). */
-        defaultTimeoutS: z.coerce.number().int().min(1).optional(),
+        defaultTimeoutS: int().min(1).optional(),
         /** Largest `timeout_s` a caller may ask for; larger values are capped. */
-        maxTimeoutS: z.coerce.number().int().min(1).default(3600),
+        maxTimeoutS: int().min(1).default(3600),
         /** Timeout of `setup_cmd`. */
-        setupTimeoutS: z.coerce.number().int().min(1).default(600),
+        setupTimeoutS: int().min(1).default(600),
         /** Time between SIGTERM and SIGKILL when a process group is stopped. */
-        killGraceMs: z.coerce.number().int().min(0).default(5000),
+        killGraceMs: int().min(0).default(5000),
         /** Bytes kept per output stream (head and tail halves); the rest is counted, not kept. */
-        maxOutputBytes: z.coerce
-          .number()
-          .int()
+        maxOutputBytes: int()
           .min(1024)
           .default(1024 * 1024),
         /** Interval of progress heartbeats while a run goes on. */
-        heartbeatMs: z.coerce.number().int().min(100).max(10_000).default(5000),
+        heartbeatMs: int().min(100).max(10_000).default(5000),
         /** Runs at once for the whole server; more are refused. */
-        maxConcurrent: z.coerce.number().int().min(1).default(64),
+        maxConcurrent: int().min(1).default(64),
       })
       .strict()
       .transform((run) => ({
@@ -74,11 +102,11 @@ export const configSchema = z
     sessions: z
       .object({
         /** SSE keep-alive comment interval; proxies cut streams that stay silent. */
-        keepAliveMs: z.coerce.number().int().min(100).max(15_000).default(15_000),
+        keepAliveMs: int().min(100).max(15_000).default(15_000),
         /** A session with no request and no open stream for this long is closed. */
-        idleTimeoutS: z.coerce.number().int().min(1).default(1800),
+        idleTimeoutS: int().min(1).default(1800),
         /** Sessions held at once (SSE plus Streamable HTTP); more are refused with 503. */
-        maxSessions: z.coerce.number().int().min(1).default(2000),
+        maxSessions: int().min(1).default(2000),
       })
       .strict()
       .prefault({}),
@@ -148,14 +176,23 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function parseBoolean(raw: string, name: string): boolean {
+/** "true"/"false" (and 1/0, yes/no, on/off) become booleans; anything else is left for the schema to refuse. */
+function parseBoolean(raw: string): boolean | string {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off|)$/i.test(raw)) return false;
-  throw new AppError('CONFIG_INVALID', `${name}: "${raw}" is not a boolean (use true or false)`);
+  return raw;
 }
 
 /** Reads MIRRORD_MCP_* variables into a partial config (strings; zod coerces numbers). */
 export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const known = new Set([...configKeys.map((key) => key.env), `${envPrefix}CONFIG`]);
+  const unknown = Object.keys(env).filter((name) => name.startsWith(envPrefix) && !known.has(name));
+  if (unknown.length > 0) {
+    throw new AppError(
+      'CONFIG_INVALID',
+      `invalid configuration:\n  unknown environment variable(s) ${unknown.join(', ')} (see --help for the known ones)`,
+    );
+  }
   const out: Record<string, unknown> = {};
   for (const { path, env: name } of configKeys) {
     const raw = env[name];
@@ -168,7 +205,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
         .map((item) => item.trim())
         .filter((item) => item.length > 0);
     } else if (leaf === 'stdio') {
-      value = parseBoolean(raw, name);
+      value = parseBoolean(raw);
     }
     setPath(out, path, value);
   }
@@ -217,11 +254,12 @@ export function loadConfig(sources: ConfigSources = {}): Config {
 
 /** Validates a raw config object; a bad value becomes one readable message naming the key. */
 export function parseConfig(raw: unknown): Config {
-  const result = configSchema.safeParse(raw);
+  const result = configSchema.safeParse(numbersFromStrings(raw, configSchema));
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
       const key = issue.path.join('.') || '(root)';
-      const envName = configKeys.find((k) => k.path.join('.') === key)?.env;
+      // The key itself, or the list a bad element belongs to (allowedHosts.0 -> allowedHosts).
+      const envName = configKeys.find((k) => k.path.every((part, i) => issue.path[i] === part))?.env;
       const detail =
         issue.code === 'unrecognized_keys'
           ? `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`
@@ -243,5 +281,8 @@ function deepFreeze<T>(value: T): T {
 
 /** True when `host` only accepts connections from this machine. */
 export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+  const name = host.toLowerCase();
+  if (name === 'localhost' || name === '::1' || name === '[::1]') return true;
+  const octets = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(name);
+  return octets !== null && octets.slice(1).every((octet) => Number(octet) <= 255);
 }

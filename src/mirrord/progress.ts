@@ -4,7 +4,7 @@ export type ProgressEvent =
   | { type: 'FinishedTask'; name: string; success: boolean; message: string | null }
   | { type: 'Warning'; message: string }
   | { type: 'Info'; message: string }
-  | { type: 'IdeMessage' | 'Other'; message: string };
+  | { type: 'Other'; message: string };
 
 /** Parses a progress line; undefined when the line is not one of mirrord's JSON objects. */
 export function parseProgressLine(line: string): ProgressEvent | undefined {

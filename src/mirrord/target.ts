@@ -70,6 +70,12 @@ export function resolveCallTarget(args: {
   deployment?: string | undefined;
 }): Target {
   const { target, deployment } = args;
+  if (deployment?.includes('/')) {
+    throw new AppError(
+      'INVALID_ARGUMENT',
+      `"deployment" takes a bare deployment name, not a path ("${deployment}"); use "target" for "${deployment}"`,
+    );
+  }
   if (target !== undefined && target.trim() !== '') {
     const parsed = parseTarget(target);
     if (deployment !== undefined && deployment.trim() !== '') {
@@ -84,14 +90,7 @@ export function resolveCallTarget(args: {
     return parsed;
   }
   if (deployment !== undefined && deployment.trim() !== '') {
-    const name = deployment.trim();
-    if (name.includes('/')) {
-      throw new AppError(
-        'INVALID_ARGUMENT',
-        `"deployment" takes a bare deployment name, not a path ("${deployment}"); use "target" for "${deployment}"`,
-      );
-    }
-    return parseTarget(`deployment/${name}`);
+    return parseTarget(`deployment/${deployment.trim()}`);
   }
   throw new AppError(
     'INVALID_ARGUMENT',

@@ -52,9 +52,17 @@ export class BoundedOutput {
   /** The latest non-empty line seen (at most 200 characters), for progress messages. */
   get latestLine(): string {
     const source = this.tail.length > 0 ? this.tail : this.head;
-    const recent = Buffer.concat(source.slice(-2));
-    const lines = recent
-      .subarray(Math.max(0, recent.length - 1024))
+    // Enough of the end to hold a line, however small the chunks were.
+    const recent: Buffer[] = [];
+    let size = 0;
+    for (let i = source.length - 1; i >= 0 && size < 1024; i--) {
+      const chunk = source[i] ?? Buffer.alloc(0);
+      recent.unshift(chunk);
+      size += chunk.length;
+    }
+    const joined = Buffer.concat(recent);
+    const lines = joined
+      .subarray(Math.max(0, joined.length - 1024))
       .toString('utf8')
       .split('\n');
     const line = lines.reverse().find((candidate) => candidate.trim() !== '') ?? '';
@@ -67,11 +75,12 @@ export class BoundedOutput {
 
   /** The kept text; a marker says how many bytes were left out in the middle. */
   text(): string {
-    const head = Buffer.concat(this.head).toString('utf8');
     let tail = Buffer.concat(this.tail);
     if (tail.length > this.tailLimit) tail = tail.subarray(tail.length - this.tailLimit);
     const omitted = this.total - this.headBytes - tail.length;
-    if (omitted <= 0) return head + tail.toString('utf8');
+    // Decode as one piece when nothing is cut, so a character split between head and tail survives.
+    if (omitted <= 0) return Buffer.concat([...this.head, tail]).toString('utf8');
+    const head = Buffer.concat(this.head).toString('utf8');
     return `${head}\n[... ${omitted} bytes omitted ...]\n${tail.toString('utf8')}`;
   }
 }

@@ -137,11 +137,22 @@ export function createRunService(deps: RunServiceDeps): RunService {
       });
     }, config.run.heartbeatMs);
 
+    const notes = [...request.notes];
+    signal.addEventListener(
+      'abort',
+      () => {
+        const reason: unknown = signal.reason;
+        if (reason instanceof AppError && reason.code === 'SHUTTING_DOWN') {
+          notes.push('the server is shutting down: the run was stopped; retry against the new instance');
+        }
+      },
+      { once: true },
+    );
     const base = {
       runId,
       target: request.target.path,
       namespace: request.namespace,
-      notes: request.notes,
+      notes,
     };
     try {
       let setup: SetupResult | null = null;

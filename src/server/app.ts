@@ -20,8 +20,8 @@ export interface AppDeps {
 export interface McpApp {
   readonly app: Hono<{ Bindings: HttpBindings }>;
   readonly pool: SessionPool;
-  /** Closes every session and the per-request handler. */
-  close(): Promise<void>;
+  /** Lets in-flight answers go out (bounded), then closes every session and the per-request handler. */
+  close(drainMs?: number): Promise<void>;
 }
 
 const localhostNames = ['localhost', '127.0.0.1', '[::1]'];
@@ -83,7 +83,8 @@ export function createApp(deps: AppDeps): McpApp {
   return {
     app,
     pool,
-    close: async () => {
+    close: async (drainMs = 0) => {
+      await pool.drain(drainMs);
       await pool.closeAll();
       await streamable.close();
     },

@@ -85,6 +85,13 @@ export class SessionPool {
     await session.server.close().catch(() => undefined);
   }
 
+  /** Waits (at most `timeoutMs`) until no session has a request in flight, so answers get out. */
+  async drain(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const busy = (): boolean => [...this.sessions.values()].some((session) => session.activity.inFlight > 0);
+    while (busy() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+
   async closeAll(): Promise<void> {
     clearInterval(this.sweeper);
     await Promise.allSettled([...this.sessions.values()].map((session) => this.close(session)));

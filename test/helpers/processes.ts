@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** Live (non-zombie) processes whose command line contains `needle`. */
+/** Live (non-zombie) processes whose command line starts with `needle` (e.g. "sleep 1234"). */
 export function liveProcessesMatching(needle: string): { pid: number; cmdline: string }[] {
   const found: { pid: number; cmdline: string }[] = [];
   for (const entry of readdirSync('/proc')) {
@@ -10,7 +10,7 @@ export function liveProcessesMatching(needle: string): { pid: number; cmdline: s
       const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
       if (state === 'Z') continue;
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmdline.includes(needle)) found.push({ pid: Number(entry), cmdline });
+      if (cmdline.startsWith(needle)) found.push({ pid: Number(entry), cmdline });
     } catch {
       // gone while we looked
     }

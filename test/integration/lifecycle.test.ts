@@ -41,7 +41,11 @@ describe('graceful shutdown', () => {
       expect(exit.ms).toBeLessThan(8000);
       expect(liveProcessesMatching(`sleep ${marker}`)).toEqual([]);
       expect(await listDir(server.tmp)).toEqual([]);
-      await Promise.all(calls);
+      // Clients get the cancelled result with a clear note, not a dropped request.
+      for (const result of (await Promise.all(calls)) as any[]) {
+        expect(result.structuredContent).toMatchObject({ cancelled: true, phase: 'program' });
+        expect(result.structuredContent.notes.join(' ')).toMatch(/shutting down/);
+      }
       await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
       expect(server.logs()).toMatch(/shut down/);
     },

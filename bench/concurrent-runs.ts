@@ -1,0 +1,58 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { eventLoopDelay, fmt, percentile, startBenchServer, verdict } from './lib.js';
+
+/** Benchmark 3: 50 concurrent runs, every result checked, and the server's event-loop delay. */
+export async function benchConcurrentRuns(concurrency = 50): Promise<string[]> {
+  const server = await startBenchServer({ MIRRORD_MCP_RUN_MAX_CONCURRENT: String(concurrency * 2) });
+  try {
+    const clients = await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const client = new Client({ name: 'bench', version: '1' });
+        await client.connect(new SSEClientTransport(new URL(`${server.url}/sse`)));
+        return client;
+      }),
+    );
+    await eventLoopDelay(server); // reset the histogram
+    const started = performance.now();
+    const times: number[] = [];
+    let correct = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async (_, i) => {
+        const client = clients[i % clients.length]!;
+        const t0 = performance.now();
+        const result = await client.callTool({
+          name: 'run',
+          arguments: {
+            cmd_str: `echo run-${i}; head -c 200000 /dev/zero | tr '\\0' x; echo; echo end-${i} >&2; exit ${i % 7}`,
+            deployment: 'api',
+          },
+        });
+        times.push(performance.now() - t0);
+        const out = result.structuredContent as {
+          exit_code: number;
+          stdout: string;
+          stderr: string;
+          stdout_bytes: number;
+        };
+        if (
+          out.exit_code === i % 7 &&
+          out.stdout.startsWith(`run-${i}\n`) &&
+          out.stderr === `end-${i}\n` &&
+          out.stdout_bytes === 200_000 + 7 + String(i).length
+        )
+          correct += 1;
+      }),
+    );
+    const wall = performance.now() - started;
+    const eld = await eventLoopDelay(server);
+    await Promise.all(clients.map((client) => client.close()));
+    return [
+      `3. ${concurrency} concurrent runs (each prints 200 kB, over 10 SSE sessions)`,
+      `   results correct: ${correct}/${concurrency}: ${verdict(correct === concurrency)}; wall ${fmt(wall, 0)} ms, call p50 ${fmt(percentile(times, 50), 0)} ms, p99 ${fmt(percentile(times, 99), 0)} ms`,
+      `   server event-loop delay p50 ${fmt(eld.p50)} ms, p99 ${fmt(eld.p99)} ms, max ${fmt(eld.max)} ms (target p99 <= 50 ms): ${verdict(eld.p99 <= 50)}`,
+    ];
+  } finally {
+    await server.stop();
+  }
+}

@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const fakeBin = join(root, 'test', 'fixtures', 'bin');
+export const cli = join(root, 'dist', 'cli.js');
+
+export interface BenchServer {
+  url: string;
+  proc: ChildProcess;
+  home: string;
+  tmp: string;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts the built server with the fake mirrord on PATH and the event-loop probe preloaded. */
+export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
+  const home = await mkdtemp(join(tmpdir(), 'mms-bench-home-'));
+  const tmp = await mkdtemp(join(tmpdir(), 'mms-bench-tmp-'));
+  const proc = spawn(
+    process.execPath,
+    ['--import', join(root, 'bench', 'eld-probe.mjs'), cli, '--port', '0', '--log-level', 'warn'],
+    {
+      env: {
+        PATH: `${fakeBin}:${process.env.PATH ?? ''}`,
+        HOME: home,
+        TMPDIR: tmp,
+        MIRRORD_MCP_LOG_LEVEL: 'info',
+        ...env,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let logs = '';
+  proc.stderr!.on('data', (chunk: Buffer) => (logs += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${logs}`)), 15_000);
+    const check = (): void => {
+      const match = /"url":"(http:\/\/[^"]+)"/.exec(logs);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    proc.stderr!.on('data', check);
+  });
+  return {
+    url,
+    proc,
+    home,
+    tmp,
+    logs: () => logs,
+    stop: async () => {
+      const exited = new Promise((resolve) => proc.once('exit', resolve));
+      proc.kill('SIGTERM');
+      await exited;
+      await rm(home, { recursive: true, force: true });
+      await rm(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Asks the probe for the event-loop delay since the last ask. */
+export async function eventLoopDelay(
+  server: BenchServer,
+): Promise<{ p50: number; p99: number; max: number; count: number }> {
+  const before = server.logs().length;
+  server.proc.kill('SIGUSR2');
+  for (let i = 0; i < 100; i++) {
+    const match = /\{"eld":(\{[^}]+\})\}/.exec(server.logs().slice(before));
+    if (match) return JSON.parse(match[1]!);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('no event-loop figures from the probe');
+}
+
+/** Resident set size of a process, in bytes (Linux). */
+export async function rssBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+  return kb * 1024;
+}
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index]!;
+}
+
+export const fmt = (n: number, digits = 1): string => n.toFixed(digits);
+
+export function verdict(ok: boolean): string {
+  return ok ? 'PASS' : 'MISS';
+}

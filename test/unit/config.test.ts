@@ -1,0 +1,611 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  configFromEnv,
+  configFromFile,
+  configKeys,
+  envPrefix,
+  isLoopbackHost,
+  loadConfig,
+  parseConfig,
+} from '../../src/config.js';
+import { AppError } from '../../src/errors.js';
+
+/** Runs `fn`, expects an AppError, and returns it. */
+function catchAppError(fn: () => unknown): AppError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(AppError);
+    return error as AppError;
+  }
+  throw new Error('expected an AppError, nothing was thrown');
+}
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'config-test-'));
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function tempFile(name: string, contents: string): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, contents);
+  return path;
+}
+
+describe('loadConfig defaults', () => {
+  it('gives every default when no source is given', () => {
+    const config = loadConfig();
+    expect(config).toEqual({
+      host: '127.0.0.1',
+      port: 3000,
+      basePath: '',
+      allowedHosts: [],
+      allowedOrigins: [],
+      stdio: false,
+      mirrordBin: 'mirrord',
+      defaultNamespace: 'default',
+      logLevel: 'info',
+      maxRequestBytes: 4 * 1024 * 1024,
+      shutdownTimeoutMs: 10_000,
+      run: {
+        defaultTimeoutS: 600,
+        maxTimeoutS: 3600,
+        setupTimeoutS: 600,
+        killGraceMs: 5000,
+        maxOutputBytes: 1024 * 1024,
+        heartbeatMs: 5000,
+        maxConcurrent: 64,
+      },
+      sessions: { keepAliveMs: 15_000, idleTimeoutS: 1800, maxSessions: 2000 },
+    });
+    expect(config.agentNamespace).toBeUndefined();
+  });
+
+  it('does not read process.env when no env is passed', () => {
+    const saved = process.env.MIRRORD_MCP_PORT;
+    process.env.MIRRORD_MCP_PORT = '4321';
+    try {
+      expect(loadConfig().port).toBe(3000);
+      expect(loadConfig({ env: process.env }).port).toBe(4321);
+    } finally {
+      if (saved === undefined) delete process.env.MIRRORD_MCP_PORT;
+      else process.env.MIRRORD_MCP_PORT = saved;
+    }
+  });
+
+  it('parseConfig({}) equals loadConfig()', () => {
+    expect(parseConfig({})).toEqual(loadConfig());
+  });
+});
+
+describe('run.defaultTimeoutS', () => {
+  it('defaults to 600 when maxTimeoutS is larger', () => {
+    expect(loadConfig({ flags: { run: { maxTimeoutS: 7200 } } }).run.defaultTimeoutS).toBe(600);
+  });
+
+  it('defaults to maxTimeoutS when maxTimeoutS is below 600', () => {
+    const config = loadConfig({ env: { MIRRORD_MCP_RUN_MAX_TIMEOUT_S: '120' } });
+    expect(config.run.maxTimeoutS).toBe(120);
+    expect(config.run.defaultTimeoutS).toBe(120);
+  });
+
+  it('defaults to 600 when maxTimeoutS is exactly 600', () => {
+    expect(loadConfig({ flags: { run: { maxTimeoutS: 600 } } }).run.defaultTimeoutS).toBe(600);
+  });
+
+  it('keeps an explicit value', () => {
+    expect(loadConfig({ env: { MIRRORD_MCP_RUN_DEFAULT_TIMEOUT_S: '30' } }).run.defaultTimeoutS).toBe(30);
+    expect(loadConfig({ flags: { run: { defaultTimeoutS: 3600 } } }).run.defaultTimeoutS).toBe(3600);
+  });
+
+  it('refuses an explicit value above maxTimeoutS, naming the key and env var', () => {
+    const error = catchAppError(() =>
+      loadConfig({ env: { MIRRORD_MCP_RUN_DEFAULT_TIMEOUT_S: '700', MIRRORD_MCP_RUN_MAX_TIMEOUT_S: '650' } }),
+    );
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('run.defaultTimeoutS');
+    expect(error.message).toContain('MIRRORD_MCP_RUN_DEFAULT_TIMEOUT_S');
+    expect(error.message).toContain('must not exceed run.maxTimeoutS (650)');
+  });
+});
+
+describe('precedence: defaults < file < env < flags', () => {
+  it('each layer overrides the one below for the same key', async () => {
+    const file = await tempFile('c.yaml', 'port: 1001\n');
+    const env = { MIRRORD_MCP_PORT: '1002' };
+    const flags = { port: 1003 };
+    expect(loadConfig({}).port).toBe(3000);
+    expect(loadConfig({ file }).port).toBe(1001);
+    expect(loadConfig({ file, env }).port).toBe(1002);
+    expect(loadConfig({ file, env, flags }).port).toBe(1003);
+    expect(loadConfig({ file, flags }).port).toBe(1003);
+    expect(loadConfig({ env, flags }).port).toBe(1003);
+  });
+
+  it('layers setting different keys combine', async () => {
+    const file = await tempFile('c.yaml', 'host: 0.0.0.0\nlogLevel: debug\n');
+    const config = loadConfig({ file, env: { MIRRORD_MCP_PORT: '8080' }, flags: { logLevel: 'warn' } });
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.port).toBe(8080);
+    expect(config.logLevel).toBe('warn');
+  });
+
+  it('merges nested objects key by key across layers', async () => {
+    const file = await tempFile(
+      'c.yaml',
+      'run:\n  maxTimeoutS: 900\n  killGraceMs: 100\nsessions:\n  maxSessions: 5\n',
+    );
+    const config = loadConfig({
+      file,
+      env: { MIRRORD_MCP_RUN_KILL_GRACE_MS: '200', MIRRORD_MCP_SESSIONS_IDLE_TIMEOUT_S: '60' },
+      flags: { run: { maxConcurrent: 3 } },
+    });
+    expect(config.run).toEqual({
+      defaultTimeoutS: 600,
+      maxTimeoutS: 900,
+      setupTimeoutS: 600,
+      killGraceMs: 200,
+      maxOutputBytes: 1024 * 1024,
+      heartbeatMs: 5000,
+      maxConcurrent: 3,
+    });
+    expect(config.sessions).toEqual({ keepAliveMs: 15_000, idleTimeoutS: 60, maxSessions: 5 });
+  });
+
+  it('a list from a higher layer replaces the lower list instead of appending', async () => {
+    const file = await tempFile('c.yaml', 'allowedHosts: [a.example, b.example]\n');
+    expect(loadConfig({ file }).allowedHosts).toEqual(['a.example', 'b.example']);
+    expect(loadConfig({ file, env: { MIRRORD_MCP_ALLOWED_HOSTS: 'c.example' } }).allowedHosts).toEqual([
+      'c.example',
+    ]);
+  });
+
+  it('reads a JSON config file', async () => {
+    const file = await tempFile(
+      'c.json',
+      JSON.stringify({ port: 4000, allowedOrigins: ['app.example'], stdio: true, run: { maxTimeoutS: 60 } }),
+    );
+    const config = loadConfig({ file });
+    expect(config.port).toBe(4000);
+    expect(config.allowedOrigins).toEqual(['app.example']);
+    expect(config.stdio).toBe(true);
+    expect(config.run.maxTimeoutS).toBe(60);
+    expect(config.run.defaultTimeoutS).toBe(60);
+  });
+
+  it('reads a YAML config file with comments and nesting', async () => {
+    const file = await tempFile(
+      'c.yaml',
+      [
+        '# server',
+        'basePath: /mirrord/',
+        'defaultNamespace: team-a',
+        'agentNamespace: mirrord-agents',
+        'allowedHosts:',
+        '  - mcp.example.com',
+        'run:',
+        '  maxOutputBytes: 2048',
+        '',
+      ].join('\n'),
+    );
+    const config = loadConfig({ file });
+    expect(config.basePath).toBe('/mirrord');
+    expect(config.defaultNamespace).toBe('team-a');
+    expect(config.agentNamespace).toBe('mirrord-agents');
+    expect(config.allowedHosts).toEqual(['mcp.example.com']);
+    expect(config.run.maxOutputBytes).toBe(2048);
+  });
+
+  it('takes the file from MIRRORD_MCP_CONFIG when no file is given', async () => {
+    const file = await tempFile('c.yaml', 'port: 1234\n');
+    expect(loadConfig({ env: { MIRRORD_MCP_CONFIG: file } }).port).toBe(1234);
+  });
+
+  it('an explicit file wins over MIRRORD_MCP_CONFIG', async () => {
+    const explicit = await tempFile('a.yaml', 'port: 1111\n');
+    const fromEnv = await tempFile('b.yaml', 'port: 2222\n');
+    expect(loadConfig({ file: explicit, env: { MIRRORD_MCP_CONFIG: fromEnv } }).port).toBe(1111);
+  });
+
+  it('an empty or comment-only file gives the defaults', async () => {
+    expect(loadConfig({ file: await tempFile('empty.yaml', '') })).toEqual(loadConfig());
+    expect(loadConfig({ file: await tempFile('comments.yaml', '# nothing here\n') })).toEqual(loadConfig());
+  });
+});
+
+describe('environment variables', () => {
+  it('splits lists on commas, trims items and drops empty ones', () => {
+    const config = loadConfig({
+      env: {
+        MIRRORD_MCP_ALLOWED_HOSTS: ' a.example , b.example,,',
+        MIRRORD_MCP_ALLOWED_ORIGINS: 'https://x.example',
+      },
+    });
+    expect(config.allowedHosts).toEqual(['a.example', 'b.example']);
+    expect(config.allowedOrigins).toEqual(['https://x.example']);
+  });
+
+  it('an empty list variable gives an empty list, overriding the file', async () => {
+    const file = await tempFile('c.yaml', 'allowedHosts: [a.example]\n');
+    expect(loadConfig({ file, env: { MIRRORD_MCP_ALLOWED_HOSTS: '' } }).allowedHosts).toEqual([]);
+  });
+
+  it.each(['1', 'true', 'TRUE', 'yes', 'On'])('reads %j as true', (raw) => {
+    expect(configFromEnv({ MIRRORD_MCP_STDIO: raw })).toEqual({ stdio: true });
+    expect(loadConfig({ env: { MIRRORD_MCP_STDIO: raw } }).stdio).toBe(true);
+  });
+
+  it.each(['0', 'false', 'False', 'no', 'OFF', ''])('reads %j as false, overriding the file', async (raw) => {
+    expect(configFromEnv({ MIRRORD_MCP_STDIO: raw })).toEqual({ stdio: false });
+    const file = await tempFile('c.yaml', 'stdio: true\n');
+    expect(loadConfig({ file }).stdio).toBe(true);
+    expect(loadConfig({ file, env: { MIRRORD_MCP_STDIO: raw } }).stdio).toBe(false);
+  });
+
+  it('refuses a boolean it cannot read, naming the variable', () => {
+    const error = catchAppError(() => loadConfig({ env: { MIRRORD_MCP_STDIO: 'maybe' } }));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('MIRRORD_MCP_STDIO');
+    expect(error.message).toContain('"maybe"');
+  });
+
+  it('coerces numbers and keeps strings', () => {
+    const config = loadConfig({
+      env: {
+        MIRRORD_MCP_HOST: '0.0.0.0',
+        MIRRORD_MCP_PORT: '8080',
+        MIRRORD_MCP_MIRRORD_BIN: '/opt/mirrord/bin/mirrord',
+        MIRRORD_MCP_RUN_HEARTBEAT_MS: '250',
+        MIRRORD_MCP_SESSIONS_KEEP_ALIVE_MS: '1000',
+      },
+    });
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.port).toBe(8080);
+    expect(config.mirrordBin).toBe('/opt/mirrord/bin/mirrord');
+    expect(config.run.heartbeatMs).toBe(250);
+    expect(config.sessions.keepAliveMs).toBe(1000);
+  });
+
+  it('configFromEnv reads only MIRRORD_MCP_* leaves into a nested partial config', () => {
+    expect(
+      configFromEnv({
+        MIRRORD_MCP_PORT: '1',
+        MIRRORD_MCP_RUN_MAX_CONCURRENT: '2',
+        MIRRORD_MCP_SESSIONS_MAX_SESSIONS: '3',
+        MIRRORD_MCP_STDIO: 'yes',
+        MIRRORD_MCP_ALLOWED_HOSTS: 'h',
+        PORT: '9',
+        HOME: '/root',
+      }),
+    ).toEqual({
+      port: '1',
+      stdio: true,
+      allowedHosts: ['h'],
+      run: { maxConcurrent: '2' },
+      sessions: { maxSessions: '3' },
+    });
+    expect(configFromEnv({})).toEqual({});
+  });
+});
+
+/** A value each leaf refuses, given as its environment variable (strings) or as a flag. */
+const badValues: Record<string, { env?: string; flag?: unknown }[]> = {
+  MIRRORD_MCP_HOST: [{ env: '' }],
+  MIRRORD_MCP_PORT: [{ env: '70000' }, { env: '-1' }, { env: 'http' }, { env: '80.5' }],
+  MIRRORD_MCP_BASE_PATH: [{ env: 'mirrord' }, { env: '/a b' }, { env: '/a?b' }],
+  MIRRORD_MCP_ALLOWED_HOSTS: [{ flag: 'a.example' }],
+  MIRRORD_MCP_ALLOWED_ORIGINS: [{ flag: 42 }],
+  MIRRORD_MCP_STDIO: [{ flag: 'yes' }, { flag: 1 }],
+  MIRRORD_MCP_MIRRORD_BIN: [{ env: '' }],
+  MIRRORD_MCP_DEFAULT_NAMESPACE: [{ env: 'Team_A' }, { env: 'a'.repeat(64) }, { env: '-a' }, { env: '' }],
+  MIRRORD_MCP_AGENT_NAMESPACE: [{ env: 'UPPER' }, { env: 'a.b' }],
+  MIRRORD_MCP_LOG_LEVEL: [{ env: 'verbose' }, { env: 'INFO' }],
+  MIRRORD_MCP_MAX_REQUEST_BYTES: [{ env: '1023' }, { env: 'lots' }],
+  MIRRORD_MCP_SHUTDOWN_TIMEOUT_MS: [{ env: '99' }],
+  MIRRORD_MCP_RUN_DEFAULT_TIMEOUT_S: [{ env: '0' }, { env: '1.5' }],
+  MIRRORD_MCP_RUN_MAX_TIMEOUT_S: [{ env: '0' }, { env: 'x' }],
+  MIRRORD_MCP_RUN_SETUP_TIMEOUT_S: [{ env: '0' }],
+  MIRRORD_MCP_RUN_KILL_GRACE_MS: [{ env: '-1' }],
+  MIRRORD_MCP_RUN_MAX_OUTPUT_BYTES: [{ env: '1000' }],
+  MIRRORD_MCP_RUN_HEARTBEAT_MS: [{ env: '99' }, { env: '10001' }],
+  MIRRORD_MCP_RUN_MAX_CONCURRENT: [{ env: '0' }],
+  MIRRORD_MCP_SESSIONS_KEEP_ALIVE_MS: [{ env: '99' }, { env: '15001' }],
+  MIRRORD_MCP_SESSIONS_IDLE_TIMEOUT_S: [{ env: '0' }],
+  MIRRORD_MCP_SESSIONS_MAX_SESSIONS: [{ env: '0' }],
+};
+
+function flagsFor(path: readonly string[], value: unknown): Record<string, unknown> {
+  return path.reduceRight<unknown>((inner, key) => ({ [key]: inner }), value) as Record<string, unknown>;
+}
+
+describe('bad values', () => {
+  it('the table below covers every config leaf', () => {
+    expect(Object.keys(badValues).sort()).toEqual(configKeys.map((key) => key.env).sort());
+  });
+
+  const cases = configKeys.flatMap(({ path, env }) =>
+    (badValues[env] ?? []).map((bad) => ({ key: path.join('.'), path, env, bad })),
+  );
+
+  it.each(cases)(
+    '$key = $bad stops with CONFIG_INVALID naming the key and $env',
+    ({ key, path, env, bad }) => {
+      const sources =
+        bad.env !== undefined ? { env: { [env]: bad.env } } : { flags: flagsFor(path, bad.flag) };
+      const error = catchAppError(() => loadConfig(sources));
+      expect(error.code).toBe('CONFIG_INVALID');
+      expect(error.message).toContain(`${key} (env ${env})`);
+    },
+  );
+
+  it('the same bad value from a file is refused too', async () => {
+    const file = await tempFile('c.yaml', 'run:\n  heartbeatMs: 5\n');
+    const error = catchAppError(() => loadConfig({ file }));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('run.heartbeatMs (env MIRRORD_MCP_RUN_HEARTBEAT_MS)');
+  });
+
+  it('lists every bad key in one message', () => {
+    const error = catchAppError(() =>
+      loadConfig({ env: { MIRRORD_MCP_PORT: 'x', MIRRORD_MCP_LOG_LEVEL: 'loud' } }),
+    );
+    expect(error.message).toContain('port (env MIRRORD_MCP_PORT)');
+    expect(error.message).toContain('logLevel (env MIRRORD_MCP_LOG_LEVEL)');
+  });
+
+  it('a non-object section is refused, naming the section', () => {
+    for (const run of [5, null, 'fast', []]) {
+      const error = catchAppError(() => parseConfig({ run }));
+      expect(error.code).toBe('CONFIG_INVALID');
+      expect(error.message).toMatch(/^\s+run: /m);
+    }
+  });
+
+  it('a non-object root is refused', () => {
+    for (const raw of [null, 42, 'text', []]) {
+      const error = catchAppError(() => parseConfig(raw));
+      expect(error.code).toBe('CONFIG_INVALID');
+      expect(error.message).toContain('(root)');
+    }
+  });
+});
+
+describe('unknown keys', () => {
+  it('refuses unknown top-level keys, naming each', () => {
+    const error = catchAppError(() => loadConfig({ flags: { bogus: 1, prot: 2 } }));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('(root): unknown key(s) "bogus", "prot"');
+  });
+
+  it('refuses unknown keys inside run and sessions', () => {
+    const run = catchAppError(() => parseConfig({ run: { timeoutS: 5 } }));
+    expect(run.message).toContain('run: unknown key(s) "timeoutS"');
+    const sessions = catchAppError(() => parseConfig({ sessions: { max: 5 } }));
+    expect(sessions.message).toContain('sessions: unknown key(s) "max"');
+  });
+
+  it('refuses unknown keys in a config file', async () => {
+    const file = await tempFile('c.yaml', 'port: 3000\nlisten: 0.0.0.0\n');
+    const error = catchAppError(() => loadConfig({ file }));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('"listen"');
+  });
+});
+
+describe('config file errors', () => {
+  it('a missing file is CONFIG_INVALID naming the path', () => {
+    const path = join(dir, 'missing.yaml');
+    const error = catchAppError(() => loadConfig({ file: path }));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain(`cannot read config file ${path}`);
+    expect(error.message).toContain('ENOENT');
+  });
+
+  it('a directory is CONFIG_INVALID (unreadable as a file)', () => {
+    const error = catchAppError(() => configFromFile(dir));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain(`cannot read config file ${dir}`);
+  });
+
+  it.each([
+    ['unclosed flow sequence', 'a: [unclosed\n'],
+    ['unterminated quote', 'host: "127.0.0.1\n'],
+    ['duplicate key', 'port: 1\nport: 2\n'],
+    ['broken JSON', '{"port": 3000, "host": [1, 2}'],
+  ])('invalid syntax (%s) is CONFIG_INVALID naming the path', async (_name, text) => {
+    const path = await tempFile('bad.yaml', text);
+    const error = catchAppError(() => loadConfig({ file: path }));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain(`config file ${path} is not valid YAML or JSON`);
+  });
+
+  it.each([
+    ['a list', '- port\n- host\n'],
+    ['a scalar', 'just some text\n'],
+    ['a JSON array', '[1, 2]'],
+  ])('a file holding %s is CONFIG_INVALID', async (_name, text) => {
+    const path = await tempFile('c.yaml', text);
+    const error = catchAppError(() => loadConfig({ file: path }));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain(`config file ${path} must hold a mapping of keys`);
+  });
+});
+
+describe('the result', () => {
+  it('is deeply frozen', () => {
+    const config = loadConfig({ env: { MIRRORD_MCP_ALLOWED_HOSTS: 'a.example' } });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.run)).toBe(true);
+    expect(Object.isFrozen(config.sessions)).toBe(true);
+    expect(Object.isFrozen(config.allowedHosts)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+    expect(() => {
+      (config.run as { maxConcurrent: number }).maxConcurrent = 1;
+    }).toThrow(TypeError);
+    expect(() => {
+      (config.allowedHosts as string[]).push('evil.example');
+    }).toThrow(TypeError);
+    expect(config.port).toBe(3000);
+    expect(config.allowedHosts).toEqual(['a.example']);
+  });
+
+  it('does not share or freeze the caller-supplied flags', () => {
+    const flags = { run: { maxConcurrent: 2 }, allowedHosts: ['x.example'] };
+    const config = loadConfig({ flags });
+    expect(Object.isFrozen(flags)).toBe(false);
+    expect(Object.isFrozen(flags.run)).toBe(false);
+    flags.run.maxConcurrent = 99;
+    flags.allowedHosts.push('y.example');
+    expect(config.run.maxConcurrent).toBe(2);
+    expect(config.allowedHosts).toEqual(['x.example']);
+  });
+});
+
+describe('configKeys', () => {
+  it('lists every leaf with its MIRRORD_MCP_ variable', () => {
+    expect(configKeys.map(({ path, env }) => [path.join('.'), env])).toEqual([
+      ['host', 'MIRRORD_MCP_HOST'],
+      ['port', 'MIRRORD_MCP_PORT'],
+      ['basePath', 'MIRRORD_MCP_BASE_PATH'],
+      ['allowedHosts', 'MIRRORD_MCP_ALLOWED_HOSTS'],
+      ['allowedOrigins', 'MIRRORD_MCP_ALLOWED_ORIGINS'],
+      ['stdio', 'MIRRORD_MCP_STDIO'],
+      ['mirrordBin', 'MIRRORD_MCP_MIRRORD_BIN'],
+      ['defaultNamespace', 'MIRRORD_MCP_DEFAULT_NAMESPACE'],
+      ['agentNamespace', 'MIRRORD_MCP_AGENT_NAMESPACE'],
+      ['logLevel', 'MIRRORD_MCP_LOG_LEVEL'],
+      ['maxRequestBytes', 'MIRRORD_MCP_MAX_REQUEST_BYTES'],
+      ['shutdownTimeoutMs', 'MIRRORD_MCP_SHUTDOWN_TIMEOUT_MS'],
+      ['run.defaultTimeoutS', 'MIRRORD_MCP_RUN_DEFAULT_TIMEOUT_S'],
+      ['run.maxTimeoutS', 'MIRRORD_MCP_RUN_MAX_TIMEOUT_S'],
+      ['run.setupTimeoutS', 'MIRRORD_MCP_RUN_SETUP_TIMEOUT_S'],
+      ['run.killGraceMs', 'MIRRORD_MCP_RUN_KILL_GRACE_MS'],
+      ['run.maxOutputBytes', 'MIRRORD_MCP_RUN_MAX_OUTPUT_BYTES'],
+      ['run.heartbeatMs', 'MIRRORD_MCP_RUN_HEARTBEAT_MS'],
+      ['run.maxConcurrent', 'MIRRORD_MCP_RUN_MAX_CONCURRENT'],
+      ['sessions.keepAliveMs', 'MIRRORD_MCP_SESSIONS_KEEP_ALIVE_MS'],
+      ['sessions.idleTimeoutS', 'MIRRORD_MCP_SESSIONS_IDLE_TIMEOUT_S'],
+      ['sessions.maxSessions', 'MIRRORD_MCP_SESSIONS_MAX_SESSIONS'],
+    ]);
+  });
+
+  it('every variable starts with the prefix and is unique', () => {
+    expect(envPrefix).toBe('MIRRORD_MCP_');
+    const names = configKeys.map((key) => key.env);
+    expect(new Set(names).size).toBe(names.length);
+    for (const name of names) expect(name).toMatch(/^MIRRORD_MCP_[A-Z0-9_]+$/);
+  });
+
+  it('every listed variable is read by the loader', () => {
+    // A value that each leaf accepts, so the round trip shows the variable reached its key.
+    const good: Record<string, string> = {
+      MIRRORD_MCP_HOST: '0.0.0.0',
+      MIRRORD_MCP_PORT: '1',
+      MIRRORD_MCP_BASE_PATH: '/p',
+      MIRRORD_MCP_ALLOWED_HOSTS: 'h',
+      MIRRORD_MCP_ALLOWED_ORIGINS: 'o',
+      MIRRORD_MCP_STDIO: 'true',
+      MIRRORD_MCP_MIRRORD_BIN: 'm',
+      MIRRORD_MCP_DEFAULT_NAMESPACE: 'ns',
+      MIRRORD_MCP_AGENT_NAMESPACE: 'agents',
+      MIRRORD_MCP_LOG_LEVEL: 'trace',
+      MIRRORD_MCP_MAX_REQUEST_BYTES: '2048',
+      MIRRORD_MCP_SHUTDOWN_TIMEOUT_MS: '200',
+      MIRRORD_MCP_RUN_DEFAULT_TIMEOUT_S: '7',
+      MIRRORD_MCP_RUN_MAX_TIMEOUT_S: '8',
+      MIRRORD_MCP_RUN_SETUP_TIMEOUT_S: '9',
+      MIRRORD_MCP_RUN_KILL_GRACE_MS: '10',
+      MIRRORD_MCP_RUN_MAX_OUTPUT_BYTES: '4096',
+      MIRRORD_MCP_RUN_HEARTBEAT_MS: '300',
+      MIRRORD_MCP_RUN_MAX_CONCURRENT: '11',
+      MIRRORD_MCP_SESSIONS_KEEP_ALIVE_MS: '400',
+      MIRRORD_MCP_SESSIONS_IDLE_TIMEOUT_S: '12',
+      MIRRORD_MCP_SESSIONS_MAX_SESSIONS: '13',
+    };
+    const config = loadConfig({ env: good }) as unknown as Record<string, unknown>;
+    const defaults = loadConfig() as unknown as Record<string, unknown>;
+    for (const { path, env } of configKeys) {
+      const read = (root: Record<string, unknown>): unknown =>
+        path.reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], root);
+      expect(good[env], env).toBeDefined();
+      expect(read(config), env).not.toEqual(read(defaults));
+    }
+  });
+});
+
+describe('isLoopbackHost', () => {
+  it.each(['localhost', '127.0.0.1', '127.1.2.3', '127.255.255.255', '::1', '[::1]'])(
+    '%s is loopback',
+    (host) => {
+      expect(isLoopbackHost(host)).toBe(true);
+    },
+  );
+
+  it.each([
+    '0.0.0.0',
+    '::',
+    '',
+    '10.0.0.1',
+    '128.0.0.1',
+    '1.127.0.0.1',
+    '127.0.0',
+    '127.0.0.1.nip.io',
+    'localhost.example.com',
+    'example.com',
+  ])('%j is not loopback', (host) => {
+    expect(isLoopbackHost(host)).toBe(false);
+  });
+});
+
+describe('strict values (regressions)', () => {
+  it.each([
+    ['MIRRORD_MCP_PORT', ''],
+    ['MIRRORD_MCP_PORT', '0x1F90'],
+    ['MIRRORD_MCP_PORT', '1e3'],
+    ['MIRRORD_MCP_RUN_KILL_GRACE_MS', ''],
+    ['MIRRORD_MCP_RUN_KILL_GRACE_MS', '  '],
+  ])('refuses %s=%j instead of reading it as a number', (name, raw) => {
+    const error = catchAppError(() => loadConfig({ env: { [name]: raw } }));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain(name);
+  });
+
+  it('refuses a YAML key with no value instead of reading it as 0', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mms-cfg-'));
+    try {
+      const file = join(dir, 'c.yaml');
+      await writeFile(file, 'run:\n  killGraceMs:\n');
+      const error = catchAppError(() => loadConfig({ file }));
+      expect(error.message).toMatch(/run\.killGraceMs \(env MIRRORD_MCP_RUN_KILL_GRACE_MS\)/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names the env var of a list whose element is bad', () => {
+    const error = catchAppError(() => loadConfig({ flags: { allowedHosts: [''] } }));
+    expect(error.message).toMatch(/allowedHosts\.0 \(env MIRRORD_MCP_ALLOWED_HOSTS\)/);
+  });
+
+  it('refuses unknown MIRRORD_MCP_* variables (typos)', () => {
+    const error = catchAppError(() => loadConfig({ env: { MIRRORD_MCP_PROT: '8080' } }));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('MIRRORD_MCP_PROT');
+    expect(loadConfig({ env: { MIRRORD_MCP_CONFIG: '' } }).port).toBe(3000);
+  });
+
+  it('reports a bad boolean in the common format naming the key', () => {
+    const error = catchAppError(() => loadConfig({ env: { MIRRORD_MCP_STDIO: 'maybe' } }));
+    expect(error.message).toMatch(/^invalid configuration:\n {2}stdio \(env MIRRORD_MCP_STDIO\): .*"maybe"/);
+  });
+});
