@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const fakeBin = join(root, 'test', 'fixtures', 'bin');
 export const cli = join(root, 'dist', 'cli.js');
+/** A sh stand-in for mirrord that starts at native speed (bench/fixtures/mirrord). */
+export const liteMirrord = join(root, 'bench', 'fixtures', 'mirrord');
 
 export interface BenchServer {
   url: string;
@@ -23,7 +25,14 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
   const tmp = await mkdtemp(join(tmpdir(), 'mms-bench-tmp-'));
   const proc = spawn(
     process.execPath,
-    ['--import', join(root, 'bench', 'eld-probe.mjs'), cli, '--port', '0', '--log-level', 'warn'],
+    [
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []),
+      '--import',
+      join(root, 'bench', 'eld-probe.mjs'),
+      cli,
+      '--port',
+      '0',
+    ],
     {
       env: {
         PATH: `${fakeBin}:${process.env.PATH ?? ''}`,

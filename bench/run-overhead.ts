@@ -3,11 +3,16 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { fakeBin, fmt, percentile, startBenchServer, verdict } from './lib.js';
+import { fakeBin, fmt, liteMirrord, percentile, startBenchServer, verdict } from './lib.js';
 
 /** Benchmark 1: what a `run` through MCP over SSE adds to spawning the same mirrord + command. */
 export async function benchRunOverhead(iterations = 40): Promise<string[]> {
-  const server = await startBenchServer();
+  return [...(await measure(iterations, false)), ...(await measure(iterations, true)).slice(1)];
+}
+
+async function measure(iterations: number, lite: boolean): Promise<string[]> {
+  const bin = lite ? liteMirrord : join(fakeBin, 'mirrord');
+  const server = await startBenchServer(lite ? { MIRRORD_MCP_MIRRORD_BIN: bin } : {});
   try {
     const configPath = join(server.tmp, 'direct.json');
     await writeFile(
@@ -43,7 +48,7 @@ export async function benchRunOverhead(iterations = 40): Promise<string[]> {
     const direct = async (): Promise<number> => {
       const started = performance.now();
       await new Promise<void>((resolve, reject) => {
-        const child = spawn(join(fakeBin, 'mirrord'), args, {
+        const child = spawn(bin, args, {
           env,
           stdio: ['ignore', 'pipe', 'pipe'],
           detached: true,
@@ -86,7 +91,8 @@ export async function benchRunOverhead(iterations = 40): Promise<string[]> {
     const m50 = percentile(mcpTimes, 50);
     const added = m50 - d50;
     return [
-      `1. run overhead over SSE (${iterations} interleaved runs of "echo ok" against the fake mirrord)`,
+      `1. run overhead over SSE (${iterations} interleaved runs of "echo ok")`,
+      lite ? '   -- with bench/fixtures/mirrord (sh stand-in):' : '   -- with the test fake mirrord:',
       `   direct spawn   median ${fmt(d50)} ms  p90 ${fmt(percentile(directTimes, 90))} ms`,
       `   MCP run (SSE)  median ${fmt(m50)} ms  p90 ${fmt(percentile(mcpTimes, 90))} ms`,
       `   added median latency ${fmt(added)} ms (target <= 15 ms): ${verdict(added <= 15)}; ratio ${fmt(m50 / d50, 2)}x`,

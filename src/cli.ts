@@ -90,6 +90,7 @@ async function main(argv: string[]): Promise<number> {
     const stop = async (reason: string): Promise<void> => {
       logger.info({ reason }, 'shutting down');
       await runtime.registry.shutdown();
+      await runtime.reaper.idle();
       await handle.close();
       await runtime.tempFiles.dispose();
     };

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { createTempFiles, type TempFiles } from './mirrord/config-file.js';
+import { GroupReaper, SpawnGate } from './mirrord/process-group.js';
 import { RunRegistry } from './runs/registry.js';
 import { createRunService, type RunService } from './runs/run-service.js';
 import { createMcpServer } from './tools/create-mcp-server.js';
@@ -13,6 +14,7 @@ export interface Runtime {
   registry: RunRegistry;
   runs: RunService;
   tempFiles: TempFiles;
+  reaper: GroupReaper;
   version: string;
   createServer: () => McpServer;
 }
@@ -31,7 +33,16 @@ export async function createRuntime(
 ): Promise<Runtime> {
   const tempFiles = await createTempFiles(env.TMPDIR);
   const registry = new RunRegistry(config.run.maxConcurrent);
-  const runs = createRunService({ config, logger, registry, tempFiles, serverEnv: env });
+  const reaper = new GroupReaper();
+  const runs = createRunService({
+    config,
+    logger,
+    registry,
+    tempFiles,
+    reaper,
+    gate: new SpawnGate(),
+    serverEnv: env,
+  });
   const version = packageVersion();
   const toolDeps = { config, logger, runs, defaultCwd: process.cwd(), version };
   return {
@@ -40,6 +51,7 @@ export async function createRuntime(
     registry,
     runs,
     tempFiles,
+    reaper,
     version,
     createServer: () => createMcpServer(toolDeps),
   };

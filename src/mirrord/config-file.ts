@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JsonObject } from '../policy/mirrord-config.js';
@@ -66,7 +66,9 @@ export async function createTempFiles(base: string = tmpdir()): Promise<TempFile
       return path;
     },
     async remove(path) {
-      await rm(path, { force: true });
+      await unlink(path).catch((error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      });
     },
     async dispose() {
       await rm(dir, { recursive: true, force: true });

@@ -6,6 +6,7 @@ import {
   sessionIdOf,
   type ProgressEvent,
 } from './progress.js';
+import type { GroupReaper, SpawnGate } from './process-group.js';
 import { supervise, type ProcessOutcome, type Supervised } from './supervise.js';
 
 /** Longest line accepted before Ready!; a longer one is kept as mirrord output, not parsed. */
@@ -21,6 +22,8 @@ export interface MirrordExecOptions {
   killGraceMs: number;
   maxOutputBytes: number;
   signal?: AbortSignal | undefined;
+  reaper: GroupReaper;
+  gate: SpawnGate;
   onEvent?: (event: ProgressEvent, description: string) => void;
   onReady?: () => void;
 }
@@ -117,6 +120,8 @@ export function execMirrord(options: MirrordExecOptions): MirrordExecution {
     timeoutMs: options.timeoutMs,
     killGraceMs: options.killGraceMs,
     signal: options.signal,
+    reaper: options.reaper,
+    gate: options.gate,
     onStdout,
     onStderr,
   });

@@ -1,6 +1,6 @@
 import { execa } from 'execa';
 import type { Readable } from 'node:stream';
-import { killGroup } from './process-group.js';
+import type { GroupReaper, SpawnGate } from './process-group.js';
 
 export interface SuperviseOptions {
   file: string;
@@ -12,6 +12,10 @@ export interface SuperviseOptions {
   /** SIGTERM first, SIGKILL this long after if anything of the group is still alive. */
   killGraceMs: number;
   signal?: AbortSignal | undefined;
+  /** Stops process groups (shared, so many runs cost one watcher). */
+  reaper: GroupReaper;
+  /** Spreads spawns over turns of the event loop (shared). */
+  gate: SpawnGate;
   onStdout(chunk: Buffer): void;
   onStderr(chunk: Buffer): void;
 }
@@ -27,7 +31,6 @@ export interface ProcessOutcome {
 }
 
 export interface Supervised {
-  readonly pid: number | undefined;
   readonly done: Promise<ProcessOutcome>;
   /** Stops the whole process group (idempotent). */
   stop(reason: 'timeout' | 'cancel'): void;
@@ -45,6 +48,14 @@ function streamClosed(stream: Readable | null): Promise<void> {
   });
 }
 
+const notStarted = (cancelled: boolean): ProcessOutcome => ({
+  exitCode: null,
+  signal: null,
+  timedOut: false,
+  cancelled,
+  durationMs: 0,
+});
+
 /**
  * Spawns a process in its own process group and supervises it: deadline, abort signal, streamed
  * output, and a group kill (SIGTERM, then SIGKILL after the grace period). Once the process exits,
@@ -52,108 +63,89 @@ function streamClosed(stream: Readable | null): Promise<void> {
  * so nothing outlives the run and no straggler keeps the output pipes open.
  */
 export function supervise(options: SuperviseOptions): Supervised {
-  const started = performance.now();
-  const state = { timedOut: false, cancelled: false, exited: false };
-  if (options.signal?.aborted) {
-    return {
-      pid: undefined,
-      done: Promise.resolve({
-        exitCode: null,
-        signal: null,
-        timedOut: false,
-        cancelled: true,
-        durationMs: 0,
-      }),
-      stop: () => undefined,
-    };
-  }
-
-  const child = execa(options.file, options.args, {
-    cwd: options.cwd,
-    env: options.env,
-    extendEnv: false,
-    detached: true, // its own process group, so the group can be killed as one
-    cleanup: false,
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    buffer: false,
-    reject: false,
-  });
-  const pid = child.pid;
-  let stopping: Promise<void> | undefined;
+  const state = { timedOut: false, cancelled: false, exited: false, pid: undefined as number | undefined };
+  let stopping = false;
 
   const stop = (reason: 'timeout' | 'cancel'): void => {
-    if (state.exited || pid === undefined || stopping) return;
+    if (state.exited || stopping) return;
+    stopping = true;
     if (reason === 'timeout') state.timedOut = true;
     else state.cancelled = true;
-    stopping = killGroup(pid, options.killGraceMs);
+    if (state.pid !== undefined) void options.reaper.stop(state.pid, options.killGraceMs);
   };
   const onAbort = (): void => {
     stop('cancel');
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  const deadline = setTimeout(() => {
-    stop('timeout');
-  }, options.timeoutMs);
 
-  const stdout = child.stdout as Readable | null;
-  const stderr = child.stderr as Readable | null;
-  stdout?.on('data', (chunk: Buffer) => {
-    options.onStdout(chunk);
-  });
-  stderr?.on('data', (chunk: Buffer) => {
-    options.onStderr(chunk);
-  });
+  const done = options.gate.turn().then(
+    () =>
+      new Promise<ProcessOutcome>((resolve) => {
+        if (stopping || options.signal?.aborted) {
+          options.signal?.removeEventListener('abort', onAbort);
+          resolve(notStarted(true));
+          return;
+        }
+        spawnAndWatch(resolve);
+      }),
+  );
 
-  const done = new Promise<ProcessOutcome>((resolve) => {
+  function spawnAndWatch(resolve: (outcome: ProcessOutcome) => void): void {
+    const started = performance.now();
+    const child = execa(options.file, options.args, {
+      cwd: options.cwd,
+      env: options.env,
+      extendEnv: false,
+      detached: true, // its own process group, so the group can be killed as one
+      cleanup: false,
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false,
+      reject: false,
+    });
+    state.pid = child.pid;
+    const deadline = setTimeout(() => {
+      stop('timeout');
+    }, options.timeoutMs);
     const finish = (outcome: ProcessOutcome): void => {
       clearTimeout(deadline);
       options.signal?.removeEventListener('abort', onAbort);
       resolve(outcome);
     };
+
+    const stdout = child.stdout as Readable | null;
+    const stderr = child.stderr as Readable | null;
+    stdout?.on('data', (chunk: Buffer) => {
+      options.onStdout(chunk);
+    });
+    stderr?.on('data', (chunk: Buffer) => {
+      options.onStderr(chunk);
+    });
+
     // With reject: false, execa resolves even when the spawn itself fails (e.g. ENOENT, EACCES).
     void child.then((result) => {
-      if (
-        pid === undefined ||
-        (result.exitCode === undefined && result.signal === undefined && result.failed)
-      ) {
-        if (!state.exited) {
-          finish({
-            exitCode: null,
-            signal: null,
-            timedOut: false,
-            cancelled: state.cancelled,
-            durationMs: 0,
-            spawnError: result.shortMessage,
-          });
-        }
+      if (!state.exited && result.failed && result.exitCode === undefined && result.signal === undefined) {
+        finish({ ...notStarted(state.cancelled), spawnError: result.shortMessage });
       }
     });
     child.once('exit', (exitCode, signal) => {
       state.exited = true;
       const durationMs = Math.round(performance.now() - started);
-      const reap =
-        pid === undefined
-          ? Promise.resolve()
-          : (stopping ?? Promise.resolve()).then(() => killGroup(pid, options.killGraceMs));
+      // Stragglers (background jobs, mirrord's internal proxy) get SIGTERM now. The result waits
+      // only for the output pipes to close; the reaper keeps watching and SIGKILLs if needed.
+      if (state.pid !== undefined && !stopping) void options.reaper.stop(state.pid, options.killGraceMs);
       // A setsid'd grandchild could hold a pipe past the group kill: stop waiting for it.
       const drainLimit = setTimeout(() => {
         stdout?.destroy();
         stderr?.destroy();
       }, options.killGraceMs + 1000);
-      void Promise.all([reap, streamClosed(stdout), streamClosed(stderr)]).then(() => {
+      void Promise.all([streamClosed(stdout), streamClosed(stderr)]).then(() => {
         clearTimeout(drainLimit);
-        finish({
-          exitCode,
-          signal,
-          timedOut: state.timedOut,
-          cancelled: state.cancelled,
-          durationMs,
-        });
+        finish({ exitCode, signal, timedOut: state.timedOut, cancelled: state.cancelled, durationMs });
       });
     });
-  });
+  }
 
-  return { pid, done, stop };
+  return { done, stop };
 }

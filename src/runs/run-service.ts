@@ -7,6 +7,7 @@ import { buildChildEnv, buildExecArgs } from '../mirrord/command.js';
 import { buildMirrordConfig, type TempFiles } from '../mirrord/config-file.js';
 import { execMirrord } from '../mirrord/exec.js';
 import { locateExecutable } from '../mirrord/locate.js';
+import type { GroupReaper, SpawnGate } from '../mirrord/process-group.js';
 import { supervise } from '../mirrord/supervise.js';
 import type { Target } from '../mirrord/target.js';
 import type { JsonObject } from '../policy/mirrord-config.js';
@@ -81,6 +82,8 @@ export interface RunServiceDeps {
   logger: Logger;
   registry: RunRegistry;
   tempFiles: TempFiles;
+  reaper: GroupReaper;
+  gate: SpawnGate;
   /** The server's own environment, from which the child's minimal one is picked. */
   serverEnv: NodeJS.ProcessEnv;
 }
@@ -103,7 +106,7 @@ const elapsed = (since: number): string => `${Math.round((performance.now() - si
 
 /** Runs a command under `mirrord exec`, with an optional setup step before it. */
 export function createRunService(deps: RunServiceDeps): RunService {
-  const { config, logger, registry, tempFiles, serverEnv } = deps;
+  const { config, logger, registry, tempFiles, serverEnv, reaper, gate } = deps;
 
   async function run(request: RunRequest, hooks: RunHooks = {}): Promise<RunResult> {
     // Everything that can be refused is checked before anything is spawned.
@@ -169,6 +172,8 @@ export function createRunService(deps: RunServiceDeps): RunService {
           timeoutMs: request.setupTimeoutMs,
           killGraceMs: config.run.killGraceMs,
           signal,
+          reaper,
+          gate,
           onStdout: (chunk) => {
             out.push(chunk);
           },
@@ -240,6 +245,8 @@ export function createRunService(deps: RunServiceDeps): RunService {
           killGraceMs: config.run.killGraceMs,
           maxOutputBytes: config.run.maxOutputBytes,
           signal,
+          reaper,
+          gate,
           onEvent: (_event, description) => {
             onProgress?.({ phase, message: description });
           },

@@ -45,6 +45,7 @@ export async function startHttpServer(runtime: Runtime): Promise<RunningHttpServ
       );
       const orderly = (async () => {
         await runtime.registry.shutdown();
+        await runtime.reaper.idle();
         // The cancelled runs' results are on their way to the clients: let them out first.
         await mcp.close(1000);
         http.closeAllConnections();

@@ -61,6 +61,7 @@ export function mountStreamableHttp(app: Hono, deps: StreamableDeps): { close():
         );
       }
       session.activity.touch();
+      cancelOnDisconnect(request, parsedBody, session.transport);
       return session.transport.handleRequest(request, { parsedBody });
     }
 
@@ -91,6 +92,41 @@ export function mountStreamableHttp(app: Hono, deps: StreamableDeps): { close():
   return {
     close: () => modern.close(),
   };
+}
+
+/**
+ * The 2025 transport keeps working on a request whose response stream the client dropped; we have
+ * no event store to replay its answer, so a dropped stream cancels the calls it carried, exactly as
+ * if the client had sent `notifications/cancelled` (their runs' process groups are killed).
+ */
+function cancelOnDisconnect(
+  request: Request,
+  body: unknown,
+  transport: WebStandardStreamableHTTPServerTransport,
+): void {
+  const ids = (Array.isArray(body) ? body : [body])
+    .filter((message): message is { id: string | number; method: string } => {
+      const candidate = message as { id?: unknown; method?: unknown } | null;
+      return (
+        typeof candidate?.method === 'string' &&
+        (typeof candidate.id === 'string' || typeof candidate.id === 'number')
+      );
+    })
+    .map((message) => message.id);
+  if (ids.length === 0) return;
+  request.signal.addEventListener(
+    'abort',
+    () => {
+      for (const requestId of ids) {
+        transport.onmessage?.({
+          jsonrpc: '2.0',
+          method: 'notifications/cancelled',
+          params: { requestId, reason: 'the client closed the request stream' },
+        });
+      }
+    },
+    { once: true },
+  );
 }
 
 function isInitialize(body: unknown): boolean {

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectClient, connectStdio } from '../helpers/clients.js';
+import { connectClient, connectStdio, httpClientKinds } from '../helpers/clients.js';
 import { cliPath, fixturesBin } from '../helpers/paths.js';
 import { liveProcessesMatching, waitFor } from '../helpers/processes.js';
 import { listDir, startServer, type TestServer } from '../helpers/server.js';
@@ -86,6 +86,30 @@ describe('cancellation', () => {
       await server.stop();
     },
   );
+});
+
+describe('a client that goes away', () => {
+  it.each(httpClientKinds)('over %s takes its runs with it', async (kind) => {
+    const server = await startServer({ env: { MIRRORD_MCP_RUN_KILL_GRACE_MS: '500' } });
+    servers.push(server);
+    const client = await connectClient(kind, server.url);
+    const marker = `${Math.floor(Math.random() * 1e6) + 1000}`;
+    const call = client
+      .callTool('run', { cmd_str: `sleep ${marker}`, deployment: 'api' })
+      .catch((error: unknown) => error);
+    await waitFor(
+      () => liveProcessesMatching(`sleep ${marker}`),
+      (found) => found.length > 0,
+    );
+    await client.close();
+    const left = await waitFor(
+      () => liveProcessesMatching(`sleep ${marker}`),
+      (found) => found.length === 0,
+    );
+    expect(left).toEqual([]);
+    await call;
+    await server.stop();
+  });
 });
 
 describe('stdio', () => {
