@@ -89,9 +89,11 @@ async function main(argv: string[]): Promise<number> {
     const { handle, closed } = startStdio(runtime);
     const stop = async (reason: string): Promise<void> => {
       logger.info({ reason }, 'shutting down');
+      await runtime.registry.drain(config.drainTimeoutS * 1000);
       await runtime.registry.shutdown();
       await runtime.reaper.idle();
       await handle.close();
+      runtime.store.dispose();
       await runtime.tempFiles.dispose();
     };
     await Promise.race([closed, signalled()]).then((reason) => stop(reason ?? 'stdin closed'));

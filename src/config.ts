@@ -72,7 +72,9 @@ export const configSchema = z
     maxRequestBytes: int()
       .min(1024)
       .default(4 * 1024 * 1024),
-    /** How long shutdown waits for runs to be killed and transports closed before exiting anyway. */
+    /** On SIGTERM, how long running runs get to finish by themselves before they are stopped. */
+    drainTimeoutS: int().min(0).default(30),
+    /** After the drain, how long shutdown waits for runs to be killed and transports closed. */
     shutdownTimeoutMs: int().min(100).default(10_000),
     run: z
       .object({
@@ -90,6 +92,14 @@ export const configSchema = z
           .default(1024 * 1024),
         /** Interval of progress heartbeats while a run goes on. */
         heartbeatMs: int().min(100).max(10_000).default(5000),
+        /** A `run` still going after this long answers with its run id and goes on in the background. */
+        waitS: int().min(1).max(3600).default(50),
+        /** How long a finished run's result and logs stay readable. */
+        retainS: int().min(1).default(3600),
+        /** Bytes of output kept on disk per stream of a run (run_logs, resources). */
+        maxLogBytes: int()
+          .min(1024)
+          .default(16 * 1024 * 1024),
         /** Runs at once for the whole server; more are refused. */
         maxConcurrent: int().min(1).default(64),
       })

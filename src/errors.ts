@@ -23,6 +23,9 @@ export const errorCatalog = {
     'Install mirrord (https://mirrord.dev/docs/overview/quick-start/) or point the server at it with --mirrord-bin PATH (or MIRRORD_MCP_MIRRORD_BIN).',
   SPAWN_FAILED: 'The server could not start the process; check the server logs.',
   TOO_MANY_RUNS: 'The server is at its limit of concurrent runs; retry when one of them has finished.',
+  CANCELLED: 'The run was stopped on request.',
+  RUN_NOT_FOUND:
+    'Use a run id returned by run or run_start in this session; finished runs are kept only for a while (run.retainS).',
   SHUTTING_DOWN: 'The server is shutting down; retry in a moment against the new instance.',
   CONFIG_INVALID: 'Fix the configuration value named in the message (file, environment variable or flag).',
   INTERNAL: 'This is a bug in mirrord-mcp-server; the server log has the details.',

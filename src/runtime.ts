@@ -5,6 +5,10 @@ import { createTempFiles, type TempFiles } from './mirrord/config-file.js';
 import { GroupReaper, SpawnGate } from './mirrord/process-group.js';
 import { RunRegistry } from './runs/registry.js';
 import { createRunService, type RunService } from './runs/run-service.js';
+import { RunStore } from './runs/run-store.js';
+import { join } from 'node:path';
+import { createMetrics, type Metrics } from './metrics.js';
+import { locateExecutable } from './mirrord/locate.js';
 import { createMcpServer } from './tools/create-mcp-server.js';
 import type { McpServer } from '@modelcontextprotocol/server';
 
@@ -13,10 +17,16 @@ export interface Runtime {
   logger: Logger;
   registry: RunRegistry;
   runs: RunService;
+  store: RunStore;
+  metrics: Metrics;
+  /** The HTTP layer tells the metrics how many sessions it holds. */
+  countSessions: { by: (transport: 'sse' | 'streamable-http') => number };
   tempFiles: TempFiles;
   reaper: GroupReaper;
   version: string;
   createServer: () => McpServer;
+  /** Reasons the server cannot serve runs now (mirrord missing, ...); empty when ready. */
+  notReady: () => Promise<string[]>;
 }
 
 /** The package version, from package.json (one level above src/ and dist/). */
@@ -43,16 +53,49 @@ export async function createRuntime(
     gate: new SpawnGate(),
     serverEnv: env,
   });
+  const countSessions: Runtime['countSessions'] = { by: () => 0 };
+  const metrics = createMetrics({
+    activeRuns: () => registry.size,
+    queuedRuns: () => 0,
+    sessions: (transport) => countSessions.by(transport),
+  });
+  const store = new RunStore(runs, {
+    dir: join(tempFiles.dir, 'runs'),
+    maxLogBytes: config.run.maxLogBytes,
+    retainMs: config.run.retainS * 1000,
+    logger,
+    metrics,
+  });
   const version = packageVersion();
-  const toolDeps = { config, logger, runs, defaultCwd: process.cwd(), version };
+  const toolDeps = { config, logger, store, defaultCwd: process.cwd(), version };
   return {
     config,
     logger,
     registry,
     runs,
+    store,
+    metrics,
+    countSessions,
     tempFiles,
     reaper,
     version,
     createServer: () => createMcpServer(toolDeps),
+    notReady: cachedReadiness(async () => {
+      try {
+        await locateExecutable(config.mirrordBin, env.PATH);
+        return [];
+      } catch (error) {
+        return [(error as Error).message];
+      }
+    }),
+  };
+}
+
+/** Readiness probes come every few seconds: answer from a result at most 5 s old. */
+function cachedReadiness(check: () => Promise<string[]>, maxAgeMs = 5000): () => Promise<string[]> {
+  let last: { at: number; value: Promise<string[]> } | undefined;
+  return () => {
+    if (!last || Date.now() - last.at > maxAgeMs) last = { at: Date.now(), value: check() };
+    return last.value;
   };
 }

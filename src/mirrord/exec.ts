@@ -26,6 +26,8 @@ export interface MirrordExecOptions {
   gate: SpawnGate;
   onEvent?: (event: ProgressEvent, description: string) => void;
   onReady?: () => void;
+  /** The program's stdout (after Ready) and all of stderr, as it arrives. */
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }
 
 export interface MirrordExecResult extends ProcessOutcome {
@@ -88,6 +90,7 @@ export function execMirrord(options: MirrordExecOptions): MirrordExecution {
   const onStdout = (chunk: Buffer): void => {
     if (ready) {
       stdout.push(chunk);
+      options.onOutput?.('stdout', chunk);
       return;
     }
     let data = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
@@ -100,6 +103,7 @@ export function execMirrord(options: MirrordExecOptions): MirrordExecution {
     if (isReady()) {
       pending = Buffer.alloc(0);
       stdout.push(data);
+      if (data.length > 0) options.onOutput?.('stdout', data);
     } else if (data.length > maxProgressLine) {
       mirrordLog.push(data);
       pending = Buffer.alloc(0);
@@ -109,6 +113,7 @@ export function execMirrord(options: MirrordExecOptions): MirrordExecution {
   };
   const onStderr = (chunk: Buffer): void => {
     stderr.push(chunk);
+    options.onOutput?.('stderr', chunk);
     if (!ready) preReadyStderr.push(chunk);
   };
 

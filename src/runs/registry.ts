@@ -28,7 +28,7 @@ export class RunRegistry {
   /** Opens a record; refuses when shutting down or at the concurrency limit. */
   open(): { id: string; abort: AbortController; register(done: Promise<unknown>): void } {
     if (this.closing)
-      throw new AppError('SHUTTING_DOWN', 'the server is shutting down and accepts no new runs');
+      throw new AppError('SHUTTING_DOWN', 'the server is shutting down (draining) and accepts no new runs');
     if (this.runs.size >= this.maxConcurrent) {
       throw new AppError(
         'TOO_MANY_RUNS',
@@ -52,6 +52,16 @@ export class RunRegistry {
 
   release(id: string): void {
     this.runs.delete(id);
+  }
+
+  /** Stops accepting new runs and waits (at most `timeoutMs`) for the running ones to end by themselves. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    this.closing = true;
+    const deadline = Date.now() + timeoutMs;
+    while (this.runs.size > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50, Math.max(1, deadline - Date.now()))));
+    }
+    return this.runs.size === 0;
   }
 
   /** Stops accepting, cancels every run (their process groups are killed) and waits for them. */

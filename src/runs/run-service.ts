@@ -72,9 +72,23 @@ export interface RunProgress {
   message: string;
 }
 
+export type OutputStream = 'stdout' | 'stderr';
+
 export interface RunHooks {
   signal?: AbortSignal | undefined;
   onProgress?: ((progress: RunProgress) => void) | undefined;
+  /** Output as it arrives: setup_cmd's, then the program's (mirrord's own progress lines excluded). */
+  onOutput?: ((stream: OutputStream, chunk: Buffer, phase: RunPhase) => void) | undefined;
+  onPhase?: ((phase: RunPhase) => void) | undefined;
+}
+
+/** A run that has been started: its id, its end, and a way to stop it. */
+export interface RunHandle {
+  readonly id: string;
+  readonly done: Promise<RunResult>;
+  /** The latest output line, for progress and status. */
+  latestLine(): string;
+  stop(reason?: unknown): void;
 }
 
 export interface RunServiceDeps {
@@ -89,6 +103,9 @@ export interface RunServiceDeps {
 }
 
 export interface RunService {
+  /** Checks the request, then starts it; resolves once started (or refused). */
+  start(request: RunRequest, hooks?: RunHooks): Promise<RunHandle>;
+  /** Starts and waits for the end. */
   run(request: RunRequest, hooks?: RunHooks): Promise<RunResult>;
 }
 
@@ -108,15 +125,27 @@ const elapsed = (since: number): string => `${Math.round((performance.now() - si
 export function createRunService(deps: RunServiceDeps): RunService {
   const { config, logger, registry, tempFiles, serverEnv, reaper, gate } = deps;
 
-  async function run(request: RunRequest, hooks: RunHooks = {}): Promise<RunResult> {
+  async function start(request: RunRequest, hooks: RunHooks = {}): Promise<RunHandle> {
     // Everything that can be refused is checked before anything is spawned.
     const mirrordBin = await locateExecutable(config.mirrordBin, serverEnv.PATH);
     await checkCwd(request.cwd);
     const record = registry.open();
     const signal = hooks.signal ? AbortSignal.any([hooks.signal, record.abort.signal]) : record.abort.signal;
-    const work = execute(record.id, mirrordBin, request, signal, hooks.onProgress);
-    record.register(work);
-    return work;
+    const live = { latest: (): string => '' };
+    const done = execute(record.id, mirrordBin, request, signal, hooks, live);
+    record.register(done);
+    return {
+      id: record.id,
+      done,
+      latestLine: () => live.latest(),
+      stop: (reason?: unknown) => {
+        record.abort.abort(reason ?? new AppError('CANCELLED', 'the run was stopped'));
+      },
+    };
+  }
+
+  async function run(request: RunRequest, hooks: RunHooks = {}): Promise<RunResult> {
+    return (await start(request, hooks)).done;
   }
 
   async function execute(
@@ -124,13 +153,18 @@ export function createRunService(deps: RunServiceDeps): RunService {
     mirrordBin: string,
     request: RunRequest,
     signal: AbortSignal,
-    onProgress: RunHooks['onProgress'],
+    hooks: RunHooks,
+    live: { latest: () => string },
   ): Promise<RunResult> {
+    const { onProgress, onOutput } = hooks;
     const started = performance.now();
     const log = logger.child({ runId, target: request.target.path, namespace: request.namespace });
     log.info({ setup: request.setupCommand !== undefined }, 'run started');
     let phase: RunPhase = request.setupCommand !== undefined ? 'setup' : 'mirrord';
-    let latest = (): string => '';
+    const setLatest = (fn: () => string): void => {
+      live.latest = fn;
+    };
+    const latest = (): string => live.latest();
     const phaseStarted = { at: performance.now() };
     const heartbeat = setInterval(() => {
       const line = latest();
@@ -163,7 +197,7 @@ export function createRunService(deps: RunServiceDeps): RunService {
         onProgress?.({ phase: 'setup', message: `setup: running ${JSON.stringify(request.setupCommand)}` });
         const out = new BoundedOutput(config.run.maxOutputBytes);
         const err = new BoundedOutput(config.run.maxOutputBytes);
-        latest = () => out.latestLine;
+        setLatest(() => out.latestLine);
         const outcome = await supervise({
           file: 'sh',
           args: ['-c', request.setupCommand],
@@ -176,9 +210,11 @@ export function createRunService(deps: RunServiceDeps): RunService {
           gate,
           onStdout: (chunk) => {
             out.push(chunk);
+            onOutput?.('stdout', chunk, 'setup');
           },
           onStderr: (chunk) => {
             err.push(chunk);
+            onOutput?.('stderr', chunk, 'setup');
           },
         }).done;
         setup = {
@@ -214,6 +250,7 @@ export function createRunService(deps: RunServiceDeps): RunService {
           return result;
         }
         phase = 'mirrord';
+        hooks.onPhase?.(phase);
         phaseStarted.at = performance.now();
       }
 
@@ -253,11 +290,15 @@ export function createRunService(deps: RunServiceDeps): RunService {
           onReady: () => {
             if (phase !== 'program') {
               phase = 'program';
+              hooks.onPhase?.(phase);
               phaseStarted.at = performance.now();
             }
           },
+          onOutput: (stream, chunk) => {
+            onOutput?.(stream, chunk, phase);
+          },
         });
-        latest = () => execution.latestLine();
+        setLatest(() => execution.latestLine());
         const outcome = await execution.result;
         if (outcome.spawnError !== undefined) {
           throw new AppError(
@@ -302,5 +343,5 @@ export function createRunService(deps: RunServiceDeps): RunService {
     }
   }
 
-  return { run };
+  return { start, run };
 }

@@ -4,6 +4,7 @@ import type { McpServer } from '@modelcontextprotocol/server';
 import { Hono } from 'hono';
 import { isLoopbackHost, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import type { RunRegistry } from '../runs/registry.js';
 import { jsonRpcCodes, jsonRpcError } from './json-rpc.js';
 import { SessionPool } from './session-pool.js';
@@ -15,6 +16,13 @@ export interface AppDeps {
   logger: Logger;
   registry: RunRegistry;
   createServer: () => McpServer;
+  metrics: Metrics;
+  /** Tells the metrics how many sessions the pool holds. */
+  countSessions: { by: (transport: 'sse' | 'streamable-http') => number };
+  /** A session ended (however): stop what it started. */
+  onSessionClosed: (sessionId: string) => void;
+  /** Why the server is not ready (draining, mirrord missing, ...), or an empty list. */
+  notReady: () => Promise<string[]>;
 }
 
 export interface McpApp {
@@ -41,9 +49,20 @@ export function createApp(deps: AppDeps): McpApp {
     maxSessions: config.sessions.maxSessions,
     idleTimeoutMs: config.sessions.idleTimeoutS * 1000,
     logger,
+    onSessionClosed: deps.onSessionClosed,
   });
+  deps.countSessions.by = (transport) => pool.countByKind(transport);
 
+  // Probes and scrapes come from the kubelet and Prometheus with the pod IP as Host: before the Host check.
   app.get(`${base}/healthz`, (c) => c.json({ status: 'ok' }));
+  app.get(`${base}/readyz`, async (c) => {
+    const reasons = await deps.notReady();
+    return c.json({ ready: reasons.length === 0, reasons }, reasons.length === 0 ? 200 : 503);
+  });
+  app.get(`${base}/metrics`, async (c) => {
+    c.header('content-type', deps.metrics.registry.contentType);
+    return c.body(await deps.metrics.registry.metrics());
+  });
 
   // DNS-rebinding protection. A missing Origin is accepted (no MCP client sends one); a present one
   // must name an allowed host.

@@ -14,7 +14,22 @@ export interface RunningHttpServer {
 /** Starts the HTTP server for a runtime and resolves once it listens. */
 export async function startHttpServer(runtime: Runtime): Promise<RunningHttpServer> {
   const { config, logger } = runtime;
-  const mcp = createApp({ config, logger, registry: runtime.registry, createServer: runtime.createServer });
+  let draining = false;
+  const mcp = createApp({
+    config,
+    logger,
+    registry: runtime.registry,
+    createServer: runtime.createServer,
+    metrics: runtime.metrics,
+    countSessions: runtime.countSessions,
+    onSessionClosed: (sessionId) => {
+      runtime.store.stopSession(sessionId);
+    },
+    notReady: async () => {
+      const reasons = draining ? ['draining: the server is shutting down'] : [];
+      return [...reasons, ...(await runtime.notReady())];
+    },
+  });
   const server: ServerType = createAdaptorServer({ fetch: mcp.app.fetch });
   const http = server as import('node:http').Server;
   // SSE streams and long tool calls must not be cut by Node's own timeouts.
@@ -38,11 +53,15 @@ export async function startHttpServer(runtime: Runtime): Promise<RunningHttpServ
   const shutdown = (reason: string): Promise<void> => {
     shuttingDown ??= (async () => {
       logger.info({ reason, runs: runtime.registry.size, sessions: mcp.pool.size }, 'shutting down');
+      draining = true;
       const closed = new Promise<void>((resolve) =>
         http.close(() => {
           resolve();
         }),
       );
+      // Drain: no new runs from now on; running ones get drainTimeoutS to finish on their own.
+      const drained = await runtime.registry.drain(config.drainTimeoutS * 1000);
+      if (!drained) logger.info({ runs: runtime.registry.size }, 'drain time is up; stopping the runs left');
       const orderly = (async () => {
         await runtime.registry.shutdown();
         await runtime.reaper.idle();
@@ -66,6 +85,7 @@ export async function startHttpServer(runtime: Runtime): Promise<RunningHttpServ
         );
         http.closeAllConnections();
       }
+      runtime.store.dispose();
       await runtime.tempFiles.dispose();
       logger.info('shut down');
     })();

@@ -20,7 +20,15 @@ export class SessionPool {
   private readonly sessions = new Map<string, PooledSession<Transport>>();
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly options: { maxSessions: number; idleTimeoutMs: number; logger: Logger }) {
+  constructor(
+    private readonly options: {
+      maxSessions: number;
+      idleTimeoutMs: number;
+      logger: Logger;
+      /** Called once per session that ends, however it ends: its runs must not outlive it. */
+      onSessionClosed?: (id: string) => void;
+    },
+  ) {
     const every = Math.max(50, Math.min(60_000, Math.floor(options.idleTimeoutMs / 4)));
     this.sweeper = setInterval(() => {
       this.sweep();
@@ -57,6 +65,7 @@ export class SessionPool {
       if (this.sessions.get(id) === session) {
         this.sessions.delete(id);
         this.options.logger.debug({ sessionId: id, kind }, 'session closed');
+        this.options.onSessionClosed?.(id);
         void server.close().catch(() => undefined);
       }
     };
@@ -80,7 +89,7 @@ export class SessionPool {
   }
 
   private async close(session: PooledSession<Transport>): Promise<void> {
-    this.sessions.delete(session.id);
+    if (this.sessions.delete(session.id)) this.options.onSessionClosed?.(session.id);
     await session.transport.close().catch(() => undefined);
     await session.server.close().catch(() => undefined);
   }

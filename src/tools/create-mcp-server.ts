@@ -1,14 +1,20 @@
 import { McpServer } from '@modelcontextprotocol/server';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import type { RunService } from '../runs/run-service.js';
+import type { RunStore } from '../runs/run-store.js';
 import { serverInstructions } from './instructions.js';
+import { registerRunListTool } from './run-list.js';
+import { registerRunLogsTool } from './run-logs.js';
+import { registerRunResources } from './run-resources.js';
+import { registerRunStartTool } from './run-start.js';
+import { registerRunStatusTool } from './run-status.js';
+import { registerRunStopTool } from './run-stop.js';
 import { registerRunTool } from './run.js';
 
 export interface ToolDeps {
   config: Config;
   logger: Logger;
-  runs: RunService;
+  store: RunStore;
   defaultCwd: string;
   version: string;
 }
@@ -17,8 +23,14 @@ export interface ToolDeps {
 export function createMcpServer(deps: ToolDeps): McpServer {
   const server = new McpServer(
     { name: 'mirrord-mcp-server', version: deps.version },
-    { instructions: serverInstructions, capabilities: { tools: {} } },
+    { instructions: serverInstructions, capabilities: { tools: {}, resources: {} } },
   );
   registerRunTool(server, deps);
+  registerRunStartTool(server, deps);
+  registerRunStatusTool(server, deps);
+  registerRunLogsTool(server, deps);
+  registerRunStopTool(server, deps);
+  registerRunListTool(server, deps);
+  registerRunResources(server, deps);
   return server;
 }

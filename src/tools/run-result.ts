@@ -19,6 +19,11 @@ const setupSchema = z.object({
 /** What a `run` returns as structuredContent. */
 export const runOutputSchema = z.object({
   run_id: z.string(),
+  status: z
+    .enum(['running', 'finished'])
+    .describe(
+      '"running": the run goes on in the background; follow it with run_status / run_logs, stop it with run_stop',
+    ),
   phase: z
     .enum(['setup', 'mirrord', 'program'])
     .describe('Where the run ended: setup_cmd, mirrord before the program started, or the program itself'),
@@ -68,6 +73,7 @@ function shapeSetup(setup: SetupResult): z.infer<typeof setupSchema> {
 export function shapeRunOutput(result: RunResult): RunOutput {
   return {
     run_id: result.runId,
+    status: 'finished',
     phase: result.phase,
     exit_code: result.exitCode,
     signal: result.signal,
@@ -99,7 +105,7 @@ function ending(exitCode: number | null, signal: string | null): string {
 }
 
 function section(title: string, text: string, bytes: number, truncated: boolean): string {
-  const size = `${bytes} bytes${truncated ? ', middle truncated' : ''}`;
+  const size = `${bytes} bytes${truncated ? ', not all shown' : ''}`;
   return `--- ${title} (${size}) ---\n${text === '' ? '(empty)' : text.replace(/\n$/, '')}`;
 }
 
@@ -107,6 +113,15 @@ function section(title: string, text: string, bytes: number, truncated: boolean)
 export function summarizeRun(output: RunOutput): string {
   const lines: string[] = [];
   const where = `${output.target} in namespace ${output.namespace}`;
+  if (output.status === 'running') {
+    lines.push(
+      `Still running after ${seconds(output.duration_ms)} (phase ${output.phase}), against ${where}; run id ${output.run_id}.`,
+      `Follow it with run_status {"run_id":"${output.run_id}"} and run_logs {"run_id":"${output.run_id}"}; stop it with run_stop.`,
+    );
+    lines.push(section('stdout so far (tail)', output.stdout, output.stdout_bytes, output.stdout_truncated));
+    lines.push(section('stderr so far (tail)', output.stderr, output.stderr_bytes, output.stderr_truncated));
+    return lines.join('\n');
+  }
   if (output.phase === 'setup' && output.setup) {
     const why = output.setup.timed_out
       ? 'timed out'

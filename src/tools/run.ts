@@ -1,74 +1,67 @@
-import type { McpServer } from '@modelcontextprotocol/server';
-import * as z from 'zod';
+import type { McpServer, ServerContext } from '@modelcontextprotocol/server';
 import type { Config } from '../config.js';
-import { AppError, toAppError } from '../errors.js';
+import { toAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { parseNamespace, resolveCallTarget } from '../mirrord/target.js';
-import { parseCallerConfig, parseCallerEnv } from '../policy/mirrord-config.js';
-import type { RunService } from '../runs/run-service.js';
-import { errorResult, runOutputSchema, shapeRunOutput, summarizeRun } from './run-result.js';
+import type { RunRecord, RunStore } from '../runs/run-store.js';
+import { callerOf } from './caller.js';
+import { buildRequest, runInputSchema, type RunInput } from './run-request.js';
+import { errorResult, runOutputSchema, shapeRunOutput, summarizeRun, type RunOutput } from './run-result.js';
+import { snapshotOf } from './run-snapshot.js';
 
 export interface RunToolDeps {
   config: Config;
   logger: Logger;
-  runs: RunService;
+  store: RunStore;
   /** Working directory when a call names none. */
   defaultCwd: string;
 }
 
-export const runInputSchema = z.object({
-  cmd_str: z
-    .string({ error: 'cmd_str is required: the shell command to run, e.g. "npm test"' })
-    .describe(
-      'Shell command to run under mirrord, as with sh -c (e.g. "npm test", "curl -s localhost:8080/health")',
-    ),
-  deployment: z
-    .string()
-    .optional()
-    .describe('Name of the deployment to run against (the original contract); use `target` for other kinds'),
-  mirrord_config: z
-    .union([z.string(), z.record(z.string(), z.unknown())])
-    .optional()
-    .describe(
-      'mirrord config as a JSON object or a JSON string, e.g. {"feature":{"network":{"incoming":"mirror"},"fs":"read"}}. ' +
-        'Server-decided keys (agent, kubeconfig, operator, target, ...) are refused',
-    ),
-  namespace: z
-    .string()
-    .optional()
-    .describe('Kubernetes namespace of the target (default: the server default)'),
-  target: z
-    .string()
-    .optional()
-    .describe(
-      'Target path instead of `deployment`: pod/NAME[/container/C], deployment/NAME[/container/C], rollout/NAME[/container/C] or targetless',
-    ),
-  cwd: z
-    .string()
-    .optional()
-    .describe('Absolute working directory for the command (default: the server working directory)'),
-  env: z
-    .record(z.string(), z.string())
-    .optional()
-    .describe("Extra environment variables for the command; they win over the target pod's own values"),
-  timeout_s: z
-    .number()
-    .int()
-    .positive()
-    .optional()
-    .describe('Timeout in seconds for the mirrord run (capped by the server maximum)'),
-  setup_cmd: z
-    .string()
-    .optional()
-    .describe('A build or install step (e.g. "npm ci") run first in the same directory, without mirrord'),
-  setup_timeout_s: z.number().int().positive().optional().describe('Timeout in seconds for setup_cmd'),
-});
+/** The tool result for a run's output shape. */
+export function runToolResult(output: RunOutput): {
+  content: { type: 'text'; text: string }[];
+  structuredContent: RunOutput;
+  isError: boolean;
+} {
+  return {
+    content: [{ type: 'text', text: summarizeRun(output) }],
+    structuredContent: output,
+    isError: output.status === 'finished' && output.phase !== 'program',
+  };
+}
 
-export type RunInput = z.infer<typeof runInputSchema>;
+/** Progress notifications for a call, when the client asked for them. */
+export function progressSender(ctx: ServerContext): ((progress: { message: string }) => void) | undefined {
+  const progressToken = ctx.mcpReq._meta?.progressToken;
+  if (progressToken === undefined) return undefined;
+  let progress = 0;
+  return ({ message }) => {
+    progress += 1;
+    ctx.mcpReq
+      .notify({ method: 'notifications/progress', params: { progressToken, progress, message } })
+      .catch(() => undefined); // the client may be gone; the result still carries everything
+  };
+}
+
+/** Starts a run for a call; bad input throws an AppError before anything is spawned. */
+export async function startRun(
+  args: RunInput,
+  ctx: ServerContext,
+  deps: RunToolDeps,
+  options: { background: boolean; onProgress?: ((progress: { message: string }) => void) | undefined },
+): Promise<RunRecord> {
+  const request = buildRequest(args, deps.config, deps.defaultCwd);
+  return deps.store.start(request, {
+    owner: callerOf(ctx),
+    sessionId: ctx.sessionId,
+    // A background run is not the call's: the call ending must not stop it.
+    signal: options.background ? undefined : ctx.mcpReq.signal,
+    onProgress: options.onProgress,
+  });
+}
 
 /** Registers `run`: the original prototype's tool, grown up. */
 export function registerRunTool(server: McpServer, deps: RunToolDeps): void {
-  const { runs } = deps;
+  const waitMs = deps.config.run.waitS * 1000;
   server.registerTool(
     'run',
     {
@@ -79,7 +72,9 @@ export function registerRunTool(server: McpServer, deps: RunToolDeps): void {
         'you can see how your changed code behaves against the real service without deploying. Returns exit code, ' +
         'output (head and tail kept when large), timings and `phase`: "setup" (setup_cmd failed), "mirrord" (mirrord ' +
         'failed before your program started: read mirrord_error) or "program" (your command ran; a non-zero exit is ' +
-        "your program's own result).",
+        `your program's own result). A run still going after ${deps.config.run.waitS} s answers with status "running" ` +
+        'and its run_id and goes on in the background: follow it with run_status and run_logs. For services meant ' +
+        'to keep running, use run_start.',
       inputSchema: runInputSchema,
       outputSchema: runOutputSchema,
       annotations: {
@@ -90,26 +85,26 @@ export function registerRunTool(server: McpServer, deps: RunToolDeps): void {
       },
     },
     async (args, ctx) => {
-      const progressToken = ctx.mcpReq._meta?.progressToken;
-      let progress = 0;
-      const onProgress =
-        progressToken === undefined
-          ? undefined
-          : ({ message }: { message: string }): void => {
-              progress += 1;
-              ctx.mcpReq
-                .notify({ method: 'notifications/progress', params: { progressToken, progress, message } })
-                .catch(() => undefined); // the client may be gone; the result still carries everything
-            };
       try {
-        const request = buildRequest(args, deps);
-        const result = await runs.run(request, { signal: ctx.mcpReq.signal, onProgress });
-        const output = shapeRunOutput(result);
-        return {
-          content: [{ type: 'text', text: summarizeRun(output) }],
-          structuredContent: output,
-          isError: output.phase !== 'program',
-        };
+        const send = progressSender(ctx);
+        let answered = false;
+        const onProgress =
+          send &&
+          ((progress: { message: string }) => {
+            if (!answered) send(progress);
+          });
+        const record = await startRun(args, ctx, deps, { background: false, onProgress });
+        // Clients give up on a call after about 60 s: answer before that with the run id.
+        let timer: NodeJS.Timeout | undefined;
+        const waited = new Promise<'waited'>((resolve) => {
+          timer = setTimeout(() => {
+            resolve('waited');
+          }, waitMs);
+        });
+        const outcome = await Promise.race([record.done, waited]);
+        clearTimeout(timer);
+        answered = true; // progress for an answered call is noise (and often dropped)
+        return runToolResult(outcome === 'waited' ? snapshotOf(record) : shapeRunOutput(outcome));
       } catch (error) {
         const appError = toAppError(error);
         if (appError.code === 'INTERNAL') deps.logger.error({ err: error }, 'run failed unexpectedly');
@@ -117,42 +112,4 @@ export function registerRunTool(server: McpServer, deps: RunToolDeps): void {
       }
     },
   );
-}
-
-function buildRequest(args: RunInput, deps: RunToolDeps): Parameters<RunService['run']>[0] {
-  const { config } = deps;
-  if (args.cmd_str.trim() === '') {
-    throw new AppError('EMPTY_COMMAND', 'cmd_str is empty: there is no command to run');
-  }
-  const target = resolveCallTarget(args);
-  const namespace = parseNamespace(args.namespace ?? config.defaultNamespace);
-  const callerConfig = parseCallerConfig(args.mirrord_config);
-  const env = parseCallerEnv(args.env);
-  const notes: string[] = [];
-  let timeoutS = args.timeout_s ?? config.run.defaultTimeoutS;
-  if (timeoutS > config.run.maxTimeoutS) {
-    notes.push(`timeout_s ${timeoutS} was capped to the server maximum of ${config.run.maxTimeoutS}`);
-    timeoutS = config.run.maxTimeoutS;
-  }
-  let setupTimeoutS = args.setup_timeout_s ?? config.run.setupTimeoutS;
-  if (setupTimeoutS > config.run.maxTimeoutS) {
-    notes.push(
-      `setup_timeout_s ${setupTimeoutS} was capped to the server maximum of ${config.run.maxTimeoutS}`,
-    );
-    setupTimeoutS = config.run.maxTimeoutS;
-  }
-  const setupCommand =
-    args.setup_cmd !== undefined && args.setup_cmd.trim() !== '' ? args.setup_cmd : undefined;
-  return {
-    command: args.cmd_str,
-    target,
-    namespace,
-    callerConfig,
-    env,
-    cwd: args.cwd ?? deps.defaultCwd,
-    timeoutMs: timeoutS * 1000,
-    setupCommand,
-    setupTimeoutMs: setupTimeoutS * 1000,
-    notes,
-  };
 }

@@ -31,6 +31,8 @@ export interface TestClient {
     { name: string; inputSchema: any; outputSchema?: any; annotations?: any; title?: string }[]
   >;
   instructions(): string | undefined;
+  listResources(): Promise<{ uri: string; name: string }[]>;
+  readResource(uri: string): Promise<{ uri: string; text?: string }[]>;
   close(): Promise<void>;
 }
 
@@ -76,6 +78,8 @@ function wrapV2(kind: TestClient['kind'], client: V2Client): TestClient {
       )) as ToolResult,
     listTools: async () => (await client.listTools()).tools as any,
     instructions: () => client.getInstructions(),
+    listResources: async () => (await client.listResources()).resources as any,
+    readResource: async (uri) => (await client.readResource({ uri })).contents as any,
     close: () => client.close(),
   };
 }
@@ -87,6 +91,8 @@ function wrapV1(kind: ClientKind, client: V1Client): TestClient {
       (await client.callTool({ name, arguments: args }, undefined, options)) as ToolResult,
     listTools: async () => (await client.listTools()).tools as any,
     instructions: () => client.getInstructions(),
+    listResources: async () => (await client.listResources()).resources as any,
+    readResource: async (uri) => (await client.readResource({ uri })).contents as any,
     close: () => client.close(),
   };
 }

@@ -14,7 +14,9 @@ describe('graceful shutdown', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)(
     'on %s cancels runs, kills their process groups, removes temp files and exits 0',
     async (signal) => {
-      const server = await startServer({ env: { MIRRORD_MCP_RUN_KILL_GRACE_MS: '500' } });
+      const server = await startServer({
+        env: { MIRRORD_MCP_RUN_KILL_GRACE_MS: '500', MIRRORD_MCP_DRAIN_TIMEOUT_S: '0' },
+      });
       servers.push(server);
       const marker = `${Math.floor(Math.random() * 1e6) + 1000}`;
       const clients = await Promise.all([

@@ -3,6 +3,7 @@ import { chmod, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GroupReaper, groupIsAlive, SpawnGate } from '../../../src/mirrord/process-group.js';
 import { supervise, type ProcessOutcome, type SuperviseOptions } from '../../../src/mirrord/supervise.js';
 
 // ---- test-side /proc reader, independent of src/, so assertions do not trust the code under test ----
@@ -32,19 +33,89 @@ function liveMembersOf(pgid: number): number[] {
   return members;
 }
 
+/** Polls until `check()` holds or `ms` pass. */
+async function eventually(check: () => boolean, ms = 2000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return true;
+}
+
+/**
+ * Nothing of the group is left alive. Polled: the output pipes close as the last member exits,
+ * a moment before /proc shows it as a zombie, and done no longer waits for the reaper.
+ */
+const groupGone = (pgid: number): Promise<boolean> => eventually(() => liveMembersOf(pgid).length === 0);
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The result every run that never spawned reports. */
+const notStarted: ProcessOutcome = {
+  exitCode: null,
+  signal: null,
+  timedOut: false,
+  cancelled: true,
+  durationMs: 0,
+};
+
+// ---- shared reaper and gate, recording what supervise asks of them ----
+class RecordingReaper extends GroupReaper {
+  readonly calls: { pgid: number; graceMs: number }[] = [];
+  override stop(pgid: number, graceMs: number): Promise<void> {
+    this.calls.push({ pgid, graceMs });
+    return super.stop(pgid, graceMs);
+  }
+}
+
+class RecordingGate extends SpawnGate {
+  turns = 0;
+  override turn(): Promise<void> {
+    this.turns += 1;
+    return super.turn();
+  }
+}
+
+/** A gate that gives every turn only when the test opens it. */
+class ManualGate extends SpawnGate {
+  turns = 0;
+  private release: () => void = () => undefined;
+  private readonly opened = new Promise<void>((resolve) => {
+    this.release = resolve;
+  });
+  override turn(): Promise<void> {
+    this.turns += 1;
+    return this.opened;
+  }
+  open(): void {
+    this.release();
+  }
+}
+
 // ---- every group and stray process a test starts is killed afterwards ----
-const groups: number[] = [];
 const strays: number[] = [];
 let dir: string;
+let reaper: RecordingReaper;
+let gate: RecordingGate;
+let runs = 0;
 
 beforeEach(async () => {
   dir = await realpath(await mkdtemp(join(tmpdir(), 'supervise-test-')));
+  reaper = new RecordingReaper();
+  gate = new RecordingGate();
 });
 
+/** Process groups of the runs that started, from the files the runs' shells wrote. */
+function startedGroups(): number[] {
+  return readdirSync(dir)
+    .filter((name) => name.startsWith('.pgid-'))
+    .map((name) => Number(readFileSync(join(dir, name), 'utf8').trim()))
+    .filter((pgid) => pgid > 0);
+}
+
 afterEach(async () => {
-  for (const pgid of groups.splice(0)) {
+  for (const pgid of startedGroups()) {
     try {
       process.kill(-pgid, 'SIGKILL');
     } catch {
@@ -58,13 +129,18 @@ afterEach(async () => {
       // already gone
     }
   }
+  // Nothing the reaper still watches may outlive the test (its timer would keep running).
+  await reaper.idle();
   await rm(dir, { recursive: true, force: true });
 });
 
 interface Run {
-  pid: number | undefined;
   done: Promise<ProcessOutcome>;
   stop: (reason: 'timeout' | 'cancel') => void;
+  /** The run's process group (its shell's `$$`), once the shell has started. */
+  pgid: () => Promise<number>;
+  /** Whether the run's shell ever started (it records its `$$` first thing). */
+  started: () => boolean;
   stdout: () => string;
   stderr: () => string;
   stdoutChunks: () => number;
@@ -72,19 +148,27 @@ interface Run {
   printed: (needle: string) => Promise<string>;
 }
 
-/** Supervises `sh -c script` with a minimal env and collects its output. */
+/**
+ * Supervises `sh -c script` with a minimal env and collects its output. The shell first writes its
+ * `$$` (the group leader's pid, as supervise uses detached: true) to a file in `dir`, so the test can
+ * find and clean up the group without touching stdout or stderr.
+ */
 function run(script: string, options: Partial<SuperviseOptions> = {}): Run {
+  runs += 1;
+  const pgidFile = join(dir, `.pgid-${runs}`);
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const waiters: { needle: string; resolve: (text: string) => void }[] = [];
   const text = (): string => Buffer.concat(out).toString();
   const supervised = supervise({
     file: 'sh',
-    args: ['-c', script],
+    args: ['-c', `echo $$ > '${pgidFile}'; ${script}`],
     cwd: dir,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     timeoutMs: 10_000,
     killGraceMs: 300,
+    reaper,
+    gate,
     onStdout: (chunk) => {
       out.push(chunk);
       for (const waiter of [...waiters]) {
@@ -99,13 +183,24 @@ function run(script: string, options: Partial<SuperviseOptions> = {}): Run {
     },
     ...options,
   });
-  if (supervised.pid !== undefined) groups.push(supervised.pid);
+  const readPgid = (): number | undefined => {
+    try {
+      const content = readFileSync(pgidFile, 'utf8');
+      return /^\d+\n$/.test(content) ? Number(content) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
   return {
-    pid: supervised.pid,
     done: supervised.done,
     stop: (reason) => {
       supervised.stop(reason);
     },
+    pgid: async () => {
+      if (!(await eventually(() => readPgid() !== undefined))) throw new Error('the run never started');
+      return readPgid() ?? 0;
+    },
+    started: () => existsSync(pgidFile),
     stdout: text,
     stderr: () => Buffer.concat(err).toString(),
     stdoutChunks: () => out.length,
@@ -136,8 +231,8 @@ async function within(done: Promise<ProcessOutcome>, ms: number): Promise<Proces
 describe('supervise: normal exits', () => {
   it('reports the exit code', async () => {
     const child = run('exit 7');
-    expect(child.pid).toBeGreaterThan(0);
     const outcome = await child.done;
+    expect(await child.pgid()).toBeGreaterThan(0);
     expect(outcome).toMatchObject({ exitCode: 7, signal: null, timedOut: false, cancelled: false });
     expect(outcome.spawnError).toBeUndefined();
     expect(outcome.durationMs).toBeGreaterThanOrEqual(0);
@@ -155,6 +250,13 @@ describe('supervise: normal exits', () => {
   it('reports the signal that ended the process', async () => {
     const outcome = await run('kill -USR1 $$').done;
     expect(outcome).toMatchObject({ exitCode: null, signal: 'SIGUSR1', timedOut: false, cancelled: false });
+  });
+
+  it('reports a duration that covers the run', async () => {
+    const outcome = await run('sleep 0.2').done;
+    expect(outcome.exitCode).toBe(0);
+    expect(outcome.durationMs).toBeGreaterThanOrEqual(190);
+    expect(outcome.durationMs).toBeLessThan(2000);
   });
 
   it('delivers stdout and stderr chunks separately', async () => {
@@ -192,10 +294,46 @@ describe('supervise: normal exits', () => {
   });
 
   it('runs the process as the leader of its own process group', async () => {
-    const child = run("cut -d' ' -f5 /proc/$$/stat");
+    const child = run("echo $$; cut -d' ' -f5 /proc/$$/stat");
     await child.done;
-    expect(Number(child.stdout().trim())).toBe(child.pid);
-    expect(child.pid).not.toBe(statOf(process.pid)?.pgrp);
+    const [pid, pgrp] = child.stdout().trim().split('\n').map(Number);
+    expect(pid).toBeGreaterThan(0);
+    expect(pgrp).toBe(pid);
+    expect(await child.pgid()).toBe(pid);
+    expect(pgrp).not.toBe(statOf(process.pid)?.pgrp);
+  });
+
+  it('spawns only after its turn of the gate, and takes exactly one', async () => {
+    const manual = new ManualGate();
+    const marker = join(dir, 'ran');
+    const child = run(`touch '${marker}'`, { gate: manual });
+    expect(manual.turns).toBe(1);
+    await sleep(150);
+    expect(child.started()).toBe(false);
+    expect(existsSync(marker)).toBe(false);
+    manual.open();
+    expect(await child.done).toMatchObject({ exitCode: 0, timedOut: false, cancelled: false });
+    expect(existsSync(marker)).toBe(true);
+    expect(manual.turns).toBe(1);
+  });
+
+  it('many runs sharing one gate all run, one turn each', async () => {
+    const children = Array.from({ length: 8 }, (_, index) => run(`echo run${index}`));
+    expect(gate.turns).toBe(8);
+    const outcomes = await Promise.all(children.map((child) => child.done));
+    for (const [index, outcome] of outcomes.entries()) {
+      expect(outcome).toMatchObject({ exitCode: 0, timedOut: false, cancelled: false });
+      expect(children[index]?.stdout()).toBe(`run${index}\n`);
+    }
+    expect(gate.turns).toBe(8);
+  });
+
+  it('hands the group to the reaper once, with the grace period, after the process exits', async () => {
+    const child = run('exit 0', { killGraceMs: 250 });
+    await child.done;
+    expect(reaper.calls).toEqual([{ pgid: await child.pgid(), graceMs: 250 }]);
+    await reaper.idle();
+    expect(reaper.size).toBe(0);
   });
 });
 
@@ -204,33 +342,56 @@ describe('supervise: deadline', () => {
     const child = run('echo started; sleep 30', { timeoutMs: 200 });
     const outcome = await child.done;
     expect(outcome).toMatchObject({ exitCode: null, signal: 'SIGTERM', timedOut: true, cancelled: false });
+    expect(outcome.durationMs).toBeGreaterThanOrEqual(190);
     expect(child.stdout()).toBe('started\n');
-    expect(liveMembersOf(child.pid ?? 0)).toEqual([]);
+    const pgid = await child.pgid();
+    expect(await groupGone(pgid)).toBe(true);
+    // Stopped once, by the deadline; the exit does not hand the group over a second time.
+    expect(reaper.calls).toEqual([{ pgid, graceMs: 300 }]);
   });
 
   it('a timeout sends SIGKILL after the grace period to a group that ignores SIGTERM', async () => {
     const child = run("trap '' TERM; sleep 30 & echo $!; wait", { timeoutMs: 200, killGraceMs: 300 });
     const background = Number((await child.printed('\n')).trim());
     expect(isAlive(background)).toBe(true);
+    const pgid = await child.pgid();
+    await sleep(300);
+    // Past the deadline, inside the grace period: the reaper is at work and everything still lives.
+    expect(reaper.calls).toEqual([{ pgid, graceMs: 300 }]);
+    expect(reaper.size).toBe(1);
+    expect(isAlive(background)).toBe(true);
+    expect(isAlive(pgid)).toBe(true);
     const outcome = await child.done;
     expect(outcome).toMatchObject({ exitCode: null, signal: 'SIGKILL', timedOut: true, cancelled: false });
-    expect(isAlive(background)).toBe(false);
-    expect(liveMembersOf(child.pid ?? 0)).toEqual([]);
+    expect(outcome.durationMs).toBeGreaterThanOrEqual(490);
+    expect(await eventually(() => !isAlive(background))).toBe(true);
+    expect(await groupGone(pgid)).toBe(true);
+    expect(reaper.calls).toHaveLength(1);
   });
 
   it('the plain `trap "" TERM; sleep 30` case: timedOut and nothing of the group left alive', async () => {
     const child = run("trap '' TERM; sleep 30", { timeoutMs: 150, killGraceMs: 300 });
+    const pgid = await child.pgid();
     await sleep(50);
-    expect(liveMembersOf(child.pid ?? 0).length).toBeGreaterThan(0);
+    expect(liveMembersOf(pgid).length).toBeGreaterThan(0);
     const outcome = await child.done;
     expect(outcome.timedOut).toBe(true);
     expect(outcome.signal).toBe('SIGKILL');
-    expect(liveMembersOf(child.pid ?? 0)).toEqual([]);
+    expect(await groupGone(pgid)).toBe(true);
   });
 
   it('a process that ends before its deadline is not marked timed out', async () => {
     const outcome = await run('sleep 0.1', { timeoutMs: 2000 }).done;
     expect(outcome).toMatchObject({ exitCode: 0, timedOut: false });
+  });
+
+  it('the deadline counts from the spawn, not from the call', async () => {
+    const manual = new ManualGate();
+    const child = run('sleep 0.2', { gate: manual, timeoutMs: 400 });
+    await sleep(300);
+    manual.open();
+    // Called 300 ms ago with a 400 ms deadline, yet the 200 ms run started just now and finishes.
+    expect(await child.done).toMatchObject({ exitCode: 0, signal: null, timedOut: false });
   });
 });
 
@@ -242,7 +403,7 @@ describe('supervise: cancellation', () => {
     controller.abort();
     const outcome = await child.done;
     expect(outcome).toMatchObject({ exitCode: null, signal: 'SIGTERM', timedOut: false, cancelled: true });
-    expect(liveMembersOf(child.pid ?? 0)).toEqual([]);
+    expect(await groupGone(await child.pgid())).toBe(true);
   });
 
   it('an abort reaches a TERM-ignoring group through SIGKILL', async () => {
@@ -255,29 +416,51 @@ describe('supervise: cancellation', () => {
     controller.abort();
     const outcome = await child.done;
     expect(outcome).toMatchObject({ signal: 'SIGKILL', timedOut: false, cancelled: true });
-    expect(liveMembersOf(child.pid ?? 0)).toEqual([]);
+    expect(await groupGone(await child.pgid())).toBe(true);
   });
 
   it('an already-aborted signal spawns nothing', async () => {
     const controller = new AbortController();
     controller.abort();
     const marker = join(dir, 'ran');
-    const child = run(`touch ${marker}; echo ran`, { signal: controller.signal });
-    expect(child.pid).toBeUndefined();
+    const child = run(`touch '${marker}'; echo ran`, { signal: controller.signal });
     const outcome = await child.done;
-    expect(outcome).toEqual({
-      exitCode: null,
-      signal: null,
-      timedOut: false,
-      cancelled: true,
-      durationMs: 0,
-    });
+    expect(outcome).toEqual(notStarted);
     await sleep(200);
     expect(existsSync(marker)).toBe(false);
+    expect(child.started()).toBe(false);
     expect(child.stdout()).toBe('');
+    expect(reaper.calls).toEqual([]);
     expect(() => {
       child.stop('cancel');
     }).not.toThrow();
+  });
+
+  it('an abort while waiting for the gate spawns nothing', async () => {
+    const manual = new ManualGate();
+    const controller = new AbortController();
+    const marker = join(dir, 'ran');
+    const child = run(`touch '${marker}'`, { gate: manual, signal: controller.signal });
+    await sleep(20);
+    controller.abort();
+    manual.open();
+    expect(await child.done).toEqual(notStarted);
+    await sleep(200);
+    expect(existsSync(marker)).toBe(false);
+    expect(child.started()).toBe(false);
+    expect(reaper.calls).toEqual([]);
+  });
+
+  it('stop() before the gate turn spawns nothing', async () => {
+    const marker = join(dir, 'ran');
+    const child = run(`touch '${marker}'; echo ran`);
+    child.stop('cancel');
+    expect(await child.done).toEqual(notStarted);
+    await sleep(200);
+    expect(existsSync(marker)).toBe(false);
+    expect(child.started()).toBe(false);
+    expect(child.stdout()).toBe('');
+    expect(reaper.calls).toEqual([]);
   });
 
   it('stop("cancel") cancels and stop is idempotent: the first reason wins', async () => {
@@ -287,6 +470,7 @@ describe('supervise: cancellation', () => {
     child.stop('timeout');
     const outcome = await child.done;
     expect(outcome).toMatchObject({ cancelled: true, timedOut: false, signal: 'SIGTERM' });
+    expect(reaper.calls).toEqual([{ pgid: await child.pgid(), graceMs: 300 }]);
   });
 
   it('stop("timeout") marks the run timed out', async () => {
@@ -295,6 +479,7 @@ describe('supervise: cancellation', () => {
     child.stop('timeout');
     child.stop('cancel');
     expect(await child.done).toMatchObject({ cancelled: false, timedOut: true, signal: 'SIGTERM' });
+    expect(reaper.calls).toHaveLength(1);
   });
 
   it('an abort after the process exited changes nothing', async () => {
@@ -304,22 +489,40 @@ describe('supervise: cancellation', () => {
     controller.abort();
     child.stop('cancel');
     expect(outcome).toMatchObject({ exitCode: 3, cancelled: false, timedOut: false });
+    // Only the hand-over after the exit; neither the abort nor stop() stopped the group again.
+    expect(reaper.calls).toHaveLength(1);
   });
 });
 
 describe('supervise: what the command leaves behind', () => {
-  it('kills a background job and does not wait for it', async () => {
+  it('kills a background job that holds the output pipe, and does not wait for it', async () => {
     // Exit only once the job has become `sleep`, which holds stdout open for 30 s.
     const child = run(
       `sleep 30 & p=$!; while [ "$(cut -d' ' -f2 /proc/$p/stat)" != "(sleep)" ]; do sleep 0.01; done; echo $p`,
     );
-    const outcome = await within(child.done, 5000);
+    const outcome = await within(child.done, 2000);
     expect(outcome).not.toBe('still running');
     expect(outcome).toMatchObject({ exitCode: 0, signal: null, timedOut: false, cancelled: false });
     const background = Number(child.stdout().trim());
     expect(background).toBeGreaterThan(0);
+    expect(await eventually(() => !isAlive(background))).toBe(true);
+    expect(await groupGone(await child.pgid())).toBe(true);
+  });
+
+  it('the reaper kills a background job that does not hold the output pipes', async () => {
+    const child = run(
+      `sleep 30 >/dev/null 2>&1 & p=$!; while [ "$(cut -d' ' -f2 /proc/$p/stat)" != "(sleep)" ]; do sleep 0.01; done; echo $p`,
+    );
+    const outcome = await within(child.done, 2000);
+    expect(outcome).toMatchObject({ exitCode: 0, signal: null, timedOut: false, cancelled: false });
+    const background = Number(child.stdout().trim());
+    const pgid = await child.pgid();
+    expect(statOf(background)?.pgrp).toBe(pgid);
+    expect(reaper.calls).toEqual([{ pgid, graceMs: 300 }]);
+    await reaper.idle();
+    expect(await eventually(() => !groupIsAlive(pgid))).toBe(true);
     expect(isAlive(background)).toBe(false);
-    expect(liveMembersOf(child.pid ?? 0)).toEqual([]);
+    expect(liveMembersOf(pgid)).toEqual([]);
   });
 
   it('kills a TERM-ignoring background job with SIGKILL after the grace period', async () => {
@@ -329,12 +532,34 @@ describe('supervise: what the command leaves behind', () => {
       "(trap '' TERM; touch trapped; exec sleep 30) & p=$!; while [ ! -e trapped ]; do sleep 0.01; done; echo $p",
       { killGraceMs: 200 },
     );
-    const outcome = await within(child.done, 5000);
+    const outcome = await within(child.done, 2000);
     expect(outcome).toMatchObject({ exitCode: 0, timedOut: false, cancelled: false });
-    // SIGTERM was ignored, so the group was only gone after the grace period and the SIGKILL.
+    // SIGTERM was ignored and the job holds stdout, so done came only after the grace period and SIGKILL.
     expect(Date.now() - started).toBeGreaterThanOrEqual(200);
-    expect(isAlive(Number(child.stdout().trim()))).toBe(false);
-    expect(liveMembersOf(child.pid ?? 0)).toEqual([]);
+    expect(await eventually(() => !isAlive(Number(child.stdout().trim())))).toBe(true);
+    expect(await groupGone(await child.pgid())).toBe(true);
+  });
+
+  it('does not wait for a TERM-ignoring job that left the pipes: the reaper SIGKILLs it later', async () => {
+    const child = run(
+      "(trap '' TERM; touch trapped; exec sleep 30) >/dev/null 2>&1 & p=$!; while [ ! -e trapped ]; do sleep 0.01; done; echo $p",
+      { killGraceMs: 400 },
+    );
+    const background = Number((await child.printed('\n')).trim());
+    const printedAt = Date.now();
+    const outcome = await within(child.done, 2000);
+    const doneAt = Date.now();
+    expect(outcome).toMatchObject({ exitCode: 0, signal: null, timedOut: false, cancelled: false });
+    // done came before the grace period ended: the job is still alive, and the reaper still on it.
+    expect(doneAt - printedAt).toBeLessThan(400);
+    const pgid = await child.pgid();
+    expect(isAlive(background)).toBe(true);
+    expect(groupIsAlive(pgid)).toBe(true);
+    expect(reaper.size).toBe(1);
+    await reaper.idle();
+    expect(Date.now() - printedAt).toBeGreaterThanOrEqual(400);
+    expect(await eventually(() => !isAlive(background))).toBe(true);
+    expect(groupIsAlive(pgid)).toBe(false);
   });
 
   it('stops waiting for a process outside the group that holds the output pipe', async () => {
@@ -346,9 +571,12 @@ describe('supervise: what the command leaves behind', () => {
     );
     const straggler = Number((await child.printed('\n')).trim());
     strays.push(straggler);
-    const outcome = await within(child.done, 5000);
+    const printedAt = Date.now();
+    const outcome = await within(child.done, 2500);
     expect(outcome).not.toBe('still running');
     expect(outcome).toMatchObject({ exitCode: 0, timedOut: false, cancelled: false });
+    // It gave up on the pipes killGraceMs + 1000 ms after the exit, not earlier.
+    expect(Date.now() - printedAt).toBeGreaterThanOrEqual(1150);
     // It really was out of reach: still alive, in a group of its own.
     expect(isAlive(straggler)).toBe(true);
     expect(statOf(straggler)?.pgrp).toBe(straggler);
@@ -360,10 +588,11 @@ describe('supervise: spawn errors', () => {
     const missing = join(dir, 'missing');
     const child = run('touch here', { cwd: missing });
     const outcome = await child.done;
-    expect(child.pid).toBeUndefined();
     expect(outcome).toMatchObject({ exitCode: null, signal: null, timedOut: false, cancelled: false });
     expect(outcome.spawnError).toContain(missing);
+    expect(child.started()).toBe(false);
     expect(existsSync(join(dir, 'here'))).toBe(false);
+    expect(reaper.calls).toEqual([]);
   });
 
   it('a nonexistent file is a spawnError', async () => {
@@ -375,11 +604,14 @@ describe('supervise: spawn errors', () => {
       env: {},
       timeoutMs: 1000,
       killGraceMs: 100,
+      reaper,
+      gate,
       onStdout: () => undefined,
       onStderr: () => undefined,
     }).done;
     expect(outcome).toMatchObject({ exitCode: null, signal: null, timedOut: false, cancelled: false });
     expect(outcome.spawnError).toContain('ENOENT');
+    expect(reaper.calls).toEqual([]);
   });
 
   it('a bare name that is not on PATH is a spawnError', async () => {

@@ -1,0 +1,36 @@
+import type { RunRecord } from '../runs/run-store.js';
+import { shapeRunOutput, type RunOutput } from './run-result.js';
+
+/** Bytes of each stream shown in a snapshot of a run still going; run_logs reads the rest. */
+const snapshotTailBytes = 16 * 1024;
+
+/** What run_status (and a `run` handed to the background) reports: the result, or the state so far. */
+export function snapshotOf(record: RunRecord): RunOutput {
+  if (record.result) return shapeRunOutput(record.result);
+  const stdout = record.logs.stdout.tail(snapshotTailBytes);
+  const stderr = record.logs.stderr.tail(snapshotTailBytes);
+  return {
+    run_id: record.id,
+    status: 'running',
+    phase: record.phase,
+    exit_code: null,
+    signal: null,
+    timed_out: false,
+    cancelled: false,
+    duration_ms: Date.now() - record.startedAt.getTime(),
+    startup_ms: null,
+    stdout: stdout.text,
+    stderr: stderr.text,
+    stdout_bytes: stdout.size,
+    stderr_bytes: stderr.size,
+    stdout_truncated: stdout.offset > 0,
+    stderr_truncated: stderr.offset > 0,
+    warnings: [],
+    session_id: null,
+    target: record.target,
+    namespace: record.namespace,
+    mirrord_error: null,
+    setup: null,
+    notes: [`still running: follow with run_status / run_logs (run_id ${record.id}), stop with run_stop`],
+  };
+}

@@ -1,0 +1,35 @@
+import type { McpServer } from '@modelcontextprotocol/server';
+import { AppError, toAppError } from '../errors.js';
+import { callerOf } from './caller.js';
+import { errorResult, runOutputSchema } from './run-result.js';
+import { runIdSchema } from './run-status.js';
+import { snapshotOf } from './run-snapshot.js';
+import { runToolResult, type RunToolDeps } from './run.js';
+
+/** `run_stop`: stops a run's process group and answers with its final result. */
+export function registerRunStopTool(server: McpServer, deps: RunToolDeps): void {
+  server.registerTool(
+    'run_stop',
+    {
+      title: 'Stop a run',
+      description:
+        'Stop a run started by run or run_start: SIGTERM to its whole process group, SIGKILL after the grace period. ' +
+        'Answers with its final result (output included). Stopping a finished run just returns its result.',
+      inputSchema: runIdSchema,
+      outputSchema: runOutputSchema,
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    async (args, ctx) => {
+      try {
+        const record = deps.store.get(args.run_id, callerOf(ctx));
+        if (record.status === 'running') {
+          record.stop(new AppError('CANCELLED', 'stopped by run_stop'));
+          await record.done;
+        }
+        return runToolResult(snapshotOf(record));
+      } catch (error) {
+        return errorResult(toAppError(error));
+      }
+    },
+  );
+}
