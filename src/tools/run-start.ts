@@ -22,7 +22,8 @@ export function registerRunStartTool(server: McpServer, deps: RunToolDeps): void
     },
     async (args, ctx) => {
       try {
-        const record = await startRun(args, ctx, deps, { background: true });
+        // Not the call's signal: the call ending must not stop a background run.
+        const record = await startRun(args, ctx, deps, {});
         return runToolResult(snapshotOf(record));
       } catch (error) {
         return errorResult(toAppError(error));

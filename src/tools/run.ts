@@ -47,14 +47,16 @@ export async function startRun(
   args: RunInput,
   ctx: ServerContext,
   deps: RunToolDeps,
-  options: { background: boolean; onProgress?: ((progress: { message: string }) => void) | undefined },
+  options: {
+    signal?: AbortSignal | undefined;
+    onProgress?: ((progress: { message: string }) => void) | undefined;
+  },
 ): Promise<RunRecord> {
   const request = buildRequest(args, deps.config, deps.defaultCwd);
   return deps.store.start(request, {
     owner: callerOf(ctx),
     sessionId: ctx.sessionId,
-    // A background run is not the call's: the call ending must not stop it.
-    signal: options.background ? undefined : ctx.mcpReq.signal,
+    signal: options.signal,
     onProgress: options.onProgress,
   });
 }
@@ -85,30 +87,39 @@ export function registerRunTool(server: McpServer, deps: RunToolDeps): void {
       },
     },
     async (args, ctx) => {
+      const send = progressSender(ctx);
+      let answered = false;
+      const onProgress =
+        send &&
+        ((progress: { message: string }) => {
+          if (!answered) send(progress); // progress for an answered call is noise (and often dropped)
+        });
+      // Cancelling the call stops the run, but only while the call is open: once the answer has
+      // gone (a hand-off to the background), the SDK may abort the call's signal as it cleans up.
+      const callAbort = new AbortController();
+      const onCallAbort = (): void => {
+        callAbort.abort(ctx.mcpReq.signal.reason);
+      };
+      ctx.mcpReq.signal.addEventListener('abort', onCallAbort, { once: true });
+      let timer: NodeJS.Timeout | undefined;
       try {
-        const send = progressSender(ctx);
-        let answered = false;
-        const onProgress =
-          send &&
-          ((progress: { message: string }) => {
-            if (!answered) send(progress);
-          });
-        const record = await startRun(args, ctx, deps, { background: false, onProgress });
+        const record = await startRun(args, ctx, deps, { signal: callAbort.signal, onProgress });
         // Clients give up on a call after about 60 s: answer before that with the run id.
-        let timer: NodeJS.Timeout | undefined;
         const waited = new Promise<'waited'>((resolve) => {
           timer = setTimeout(() => {
             resolve('waited');
           }, waitMs);
         });
         const outcome = await Promise.race([record.done, waited]);
-        clearTimeout(timer);
-        answered = true; // progress for an answered call is noise (and often dropped)
         return runToolResult(outcome === 'waited' ? snapshotOf(record) : shapeRunOutput(outcome));
       } catch (error) {
         const appError = toAppError(error);
         if (appError.code === 'INTERNAL') deps.logger.error({ err: error }, 'run failed unexpectedly');
         return errorResult(appError);
+      } finally {
+        answered = true;
+        clearTimeout(timer);
+        ctx.mcpReq.signal.removeEventListener('abort', onCallAbort);
       }
     },
   );

@@ -236,3 +236,25 @@ describe('drain on SIGTERM', () => {
     }
   });
 });
+
+describe('hand-off over every transport', () => {
+  it.each(['v1-http', 'v2-http', 'v2-http-modern', 'v1-sse'] as const)(
+    'a run handed to the background over %s keeps running after the call returned',
+    async (kind) => {
+      const c = await connectClient(kind, server.url);
+      try {
+        const result = await c.callTool('run', { cmd_str: 'sleep 1.5; echo still-here', deployment: 'api' });
+        const out = result.structuredContent!;
+        expect(out.status).toBe('running');
+        const done = await waitFor(
+          async () => (await c.callTool('run_status', { run_id: out.run_id })).structuredContent!,
+          (status) => status.status === 'finished',
+          6000,
+        );
+        expect(done).toMatchObject({ cancelled: false, exit_code: 0, stdout: 'still-here\n' });
+      } finally {
+        await c.close();
+      }
+    },
+  );
+});
