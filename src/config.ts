@@ -109,6 +109,29 @@ export const configSchema = z
         defaultTimeoutS: run.defaultTimeoutS ?? Math.min(600, run.maxTimeoutS),
       }))
       .prefault({}),
+    /** What callers may ask of mirrord; `namespaces` overrides it per namespace (names or globs, first match). */
+    policy: z
+      .object({
+        steal: z.enum(['never', 'with-filter', 'always']).default('never'),
+        fsWrite: z.boolean().default(false),
+        envImport: z.enum(['all', 'non-secret', 'none']).default('non-secret'),
+        hidePodSecrets: z.boolean().default(true),
+        namespaces: z
+          .record(
+            z.string().min(1),
+            z
+              .object({
+                steal: z.enum(['never', 'with-filter', 'always']).optional(),
+                fsWrite: z.boolean().optional(),
+                envImport: z.enum(['all', 'non-secret', 'none']).optional(),
+                hidePodSecrets: z.boolean().optional(),
+              })
+              .strict(),
+          )
+          .default({}),
+      })
+      .strict()
+      .prefault({}),
     sessions: z
       .object({
         /** SSE keep-alive comment interval; proxies cut streams that stay silent. */
@@ -193,6 +216,15 @@ function parseBoolean(raw: string): boolean | string {
   return raw;
 }
 
+/** A structured value in an environment variable is JSON; left as text when it is not, for the schema to refuse. */
+function parseJsonValue(raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+}
+
 /** Reads MIRRORD_MCP_* variables into a partial config (strings; zod coerces numbers). */
 export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const known = new Set([...configKeys.map((key) => key.env), `${envPrefix}CONFIG`]);
@@ -214,8 +246,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
         .split(',')
         .map((item) => item.trim())
         .filter((item) => item.length > 0);
-    } else if (leaf === 'stdio') {
+    } else if (leaf === 'stdio' || leaf === 'fsWrite' || leaf === 'hidePodSecrets') {
       value = parseBoolean(raw);
+    } else if (leaf === 'namespaces') {
+      value = parseJsonValue(raw);
     }
     setPath(out, path, value);
   }

@@ -12,6 +12,8 @@ export const errorCatalog = {
     'Remove the key: the server decides it. Ask the server operator if you need a different value.',
   TEMPLATE_DELIMITER:
     'mirrord renders its config file as a Tera template, so `{{`, `{%` and `{#` are refused in mirrord_config and env. Remove them from the value.',
+  POLICY_DENIED:
+    "The server's policy for this namespace forbids it; the message names the key and the rule. Ask the server operator if you need it.",
   INVALID_TARGET:
     'Use `targetless`, `pod/NAME[/container/C]`, `deployment/NAME[/container/C]` or `rollout/NAME[/container/C]`.',
   OPERATOR_REQUIRED:

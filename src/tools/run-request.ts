@@ -2,7 +2,9 @@ import * as z from 'zod';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
 import { parseNamespace, resolveCallTarget } from '../mirrord/target.js';
+import { applyCallerRules } from '../policy/caller-config.js';
 import { parseCallerConfig, parseCallerEnv } from '../policy/mirrord-config.js';
+import { rulesFor } from '../policy/namespace-rules.js';
 import type { RunRequest } from '../runs/run-service.js';
 
 /** The arguments of `run` and `run_start`. */
@@ -63,7 +65,11 @@ export function buildRequest(args: RunInput, config: Config, defaultCwd: string)
   }
   const target = resolveCallTarget(args);
   const namespace = parseNamespace(args.namespace ?? config.defaultNamespace);
-  const callerConfig = parseCallerConfig(args.mirrord_config);
+  const callerConfig = applyCallerRules(
+    parseCallerConfig(args.mirrord_config),
+    rulesFor(config, namespace),
+    namespace,
+  );
   const env = parseCallerEnv(args.env);
   const notes: string[] = [];
   let timeoutS = args.timeout_s ?? config.run.defaultTimeoutS;

@@ -107,7 +107,10 @@ describe('the run tool contract', () => {
     expect(result.structuredContent!.exit_code).toBe(0);
     const call = await lastCall();
     expect(call.config).toMatchObject({
-      feature: { fs: 'read', network: { incoming: 'mirror' } },
+      feature: {
+        fs: { mode: 'read', not_found: ['^/var/run/secrets/.*', '^/run/secrets/.*'] },
+        network: { incoming: 'mirror' },
+      },
       operator: false,
       telemetry: false,
       target: { path: 'deployment/api', namespace: 'staging' },
@@ -344,6 +347,43 @@ describe('the run tool contract', () => {
     expect(messages.some((message) => /taking over 20s/.test(message))).toBe(true);
     expect(messages.some((message) => /still running/.test(message))).toBe(true);
     expect(result.structuredContent!.startup_ms).toBeGreaterThanOrEqual(700);
+  });
+});
+
+describe('the server policy on caller configs', () => {
+  let client: TestClient;
+  beforeAll(async () => {
+    client = await connectClient('v1-http', server.url);
+  });
+  afterAll(async () => {
+    await client.close();
+  });
+
+  it("keeps the pod's secret-looking variables out of the program by default", async () => {
+    const result = await client.callTool('run', { cmd_str: 'env', deployment: 'api' });
+    const env = result.structuredContent!.stdout as string;
+    expect(env).toMatch(/^APP_ENV=production$/m);
+    expect(env).toMatch(/^GREETING=hello-from-pod$/m);
+    expect(env).not.toMatch(/API_TOKEN|DATABASE_URL|s3cr3t|pod-secret-token/);
+    const call = (await server.calls()).at(-1)!;
+    expect(call.config.feature.fs.not_found).toEqual(['^/var/run/secrets/.*', '^/run/secrets/.*']);
+  });
+
+  it.each([
+    [{ feature: { network: { incoming: 'steal' } } }, 'POLICY_DENIED', /steal: never/],
+    [{ feature: { fs: 'write' } }, 'POLICY_DENIED', /fsWrite: false/],
+    [{ feature: { env: { include: 'API_*' } } }, 'POLICY_DENIED', /could import secrets/],
+    [{ feature: { copy_target: { enabled: true } } }, 'FORBIDDEN_CONFIG_KEY', /may not come from a caller/],
+  ])('refuses %j', async (mirrordConfig, code, message) => {
+    const before = (await server.calls()).length;
+    const result = await client.callTool('run', {
+      cmd_str: 'true',
+      deployment: 'api',
+      mirrord_config: mirrordConfig,
+    });
+    expect(result.isError).toBe(true);
+    expect(result.structuredContent!.error).toMatchObject({ code, message: expect.stringMatching(message) });
+    expect((await server.calls()).length).toBe(before);
   });
 });
 
