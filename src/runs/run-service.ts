@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import type { Config } from '../config.js';
@@ -29,6 +30,8 @@ export interface RunRequest {
   setupTimeoutMs: number;
   /** Things the server adjusted (e.g. a capped timeout), reported in the result. */
   notes: string[];
+  /** Who asked (for the audit log); 'anonymous' while authentication is off. */
+  caller?: string | undefined;
 }
 
 export interface StreamCapture {
@@ -158,8 +161,31 @@ export function createRunService(deps: RunServiceDeps): RunService {
   ): Promise<RunResult> {
     const { onProgress, onOutput } = hooks;
     const started = performance.now();
-    const log = logger.child({ runId, target: request.target.path, namespace: request.namespace });
-    log.info({ setup: request.setupCommand !== undefined }, 'run started');
+    const mirrordConfig = buildMirrordConfig(request.callerConfig, {
+      target: request.target,
+      namespace: request.namespace,
+      agentNamespace: config.agentNamespace,
+      envOverride: request.env,
+    });
+    const configText = JSON.stringify(mirrordConfig, null, 2);
+    // Audit: who ran what where, with a digest of the config (never its values: env holds secrets).
+    const log = logger.child({
+      audit: true,
+      runId,
+      caller: request.caller ?? 'anonymous',
+      target: request.target.path,
+      namespace: request.namespace,
+    });
+    log.info(
+      {
+        command: request.command,
+        setupCommand: request.setupCommand,
+        cwd: request.cwd,
+        configDigest: `sha256:${createHash('sha256').update(configText).digest('hex')}`,
+        envNames: Object.keys(request.env),
+      },
+      'run started',
+    );
     let phase: RunPhase = request.setupCommand !== undefined ? 'setup' : 'mirrord';
     const setLatest = (fn: () => string): void => {
       live.latest = fn;
@@ -254,13 +280,7 @@ export function createRunService(deps: RunServiceDeps): RunService {
         phaseStarted.at = performance.now();
       }
 
-      const mirrordConfig = buildMirrordConfig(request.callerConfig, {
-        target: request.target,
-        namespace: request.namespace,
-        agentNamespace: config.agentNamespace,
-        envOverride: request.env,
-      });
-      const configPath = await tempFiles.write(`${runId}.json`, JSON.stringify(mirrordConfig, null, 2));
+      const configPath = await tempFiles.write(`${runId}.json`, configText);
       try {
         onProgress?.({
           phase: 'mirrord',

@@ -52,7 +52,7 @@ export async function startRun(
     onProgress?: ((progress: { message: string }) => void) | undefined;
   },
 ): Promise<RunRecord> {
-  const request = buildRequest(args, deps.config, deps.defaultCwd);
+  const request = { ...buildRequest(args, deps.config, deps.defaultCwd), caller: callerOf(ctx) };
   return deps.store.start(request, {
     owner: callerOf(ctx),
     sessionId: ctx.sessionId,

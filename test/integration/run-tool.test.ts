@@ -181,6 +181,35 @@ describe('the run tool contract', () => {
     expect(env.HOME).toBe(server.home);
   });
 
+  it('writes an audit line at the start and end of each run, without secret values', async () => {
+    const result = await client.callTool('run', {
+      cmd_str: 'echo audited-run',
+      deployment: 'api',
+      env: { MY_SECRET: 'super-secret-value-123' },
+    });
+    expect(result.structuredContent!.exit_code).toBe(0);
+    const runId = result.structuredContent!.run_id as string;
+    const lines = server
+      .logs()
+      .split('\n')
+      .filter((line) => line.includes(runId))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const started = lines.find((line) => line.msg === 'run started')!;
+    const ended = lines.find((line) => line.msg === 'run ended')!;
+    expect(started).toMatchObject({
+      audit: true,
+      caller: 'anonymous',
+      namespace: 'default',
+      target: 'deployment/api',
+      command: 'echo audited-run',
+      envNames: ['MY_SECRET'],
+      configDigest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+    });
+    expect(ended).toMatchObject({ audit: true, exitCode: 0, durationMs: expect.any(Number) });
+    expect(server.logs()).not.toContain('super-secret-value-123');
+    expect(server.logs()).not.toContain('pod-secret-token');
+  });
+
   it('runs commands with shell and template syntax unchanged', async () => {
     const result = await client.callTool('run', {
       cmd_str: `printf '%s\\n' '{{.Id}}' '{%raw%}' "\${#HOME}"; echo -v`,
