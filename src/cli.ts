@@ -92,7 +92,7 @@ async function main(argv: string[]): Promise<number> {
       await runtime.registry.shutdown();
       await runtime.reaper.idle();
       await handle.close();
-      await runtime.tempFiles.dispose();
+      await runtime.dispose();
     };
     await Promise.race([closed, signalled()]).then((reason) => stop(reason ?? 'stdin closed'));
     return 0;
@@ -109,7 +109,7 @@ async function main(argv: string[]): Promise<number> {
     server = await startHttpServer(runtime);
   } catch (error) {
     logger.fatal({ err: error }, `cannot listen on ${config.host}:${config.port}`);
-    await runtime.tempFiles.dispose();
+    await runtime.dispose();
     return 1;
   }
   const reason = await signalled();

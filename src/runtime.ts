@@ -7,6 +7,8 @@ import { RunRegistry } from './runs/registry.js';
 import { createRunService, type RunService } from './runs/run-service.js';
 import { createMcpServer } from './tools/create-mcp-server.js';
 import type { McpServer } from '@modelcontextprotocol/server';
+import { startSweeper, sweepIntervalMs } from './workspace/sweeper.js';
+import { createWorkspaceStore, type WorkspaceStore } from './workspace/workspace-store.js';
 
 export interface Runtime {
   config: Config;
@@ -16,7 +18,11 @@ export interface Runtime {
   tempFiles: TempFiles;
   reaper: GroupReaper;
   version: string;
+  /** The workspace store; undefined when workspaces are off (local mode). */
+  workspaces: WorkspaceStore | undefined;
   createServer: () => McpServer;
+  /** Stops background work (the workspace sweeper) and removes temp files. */
+  dispose(): Promise<void>;
 }
 
 /** The package version, from package.json (one level above src/ and dist/). */
@@ -44,7 +50,19 @@ export async function createRuntime(
     serverEnv: env,
   });
   const version = packageVersion();
-  const toolDeps = { config, logger, runs, defaultCwd: process.cwd(), version };
+  let workspaces: WorkspaceStore | undefined;
+  let sweeper: { stop(): Promise<void> } | undefined;
+  const { dataDir } = config.workspaces;
+  if (dataDir !== undefined) {
+    workspaces = createWorkspaceStore({ dataDir, limits: config.workspaces, logger });
+    await workspaces.open();
+    sweeper = startSweeper(
+      workspaces,
+      sweepIntervalMs(config.workspaces.idleTtlS, config.workspaces.syncIdleTimeoutS),
+      logger,
+    );
+  }
+  const toolDeps = { config, logger, runs, workspaces, defaultCwd: process.cwd(), version };
   return {
     config,
     logger,
@@ -53,6 +71,11 @@ export async function createRuntime(
     tempFiles,
     reaper,
     version,
+    workspaces,
     createServer: () => createMcpServer(toolDeps),
+    dispose: async () => {
+      await sweeper?.stop();
+      await tempFiles.dispose();
+    },
   };
 }

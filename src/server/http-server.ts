@@ -14,7 +14,13 @@ export interface RunningHttpServer {
 /** Starts the HTTP server for a runtime and resolves once it listens. */
 export async function startHttpServer(runtime: Runtime): Promise<RunningHttpServer> {
   const { config, logger } = runtime;
-  const mcp = createApp({ config, logger, registry: runtime.registry, createServer: runtime.createServer });
+  const mcp = createApp({
+    config,
+    logger,
+    registry: runtime.registry,
+    createServer: runtime.createServer,
+    workspaces: runtime.workspaces,
+  });
   const server: ServerType = createAdaptorServer({ fetch: mcp.app.fetch });
   const http = server as import('node:http').Server;
   // SSE streams and long tool calls must not be cut by Node's own timeouts.
@@ -66,7 +72,7 @@ export async function startHttpServer(runtime: Runtime): Promise<RunningHttpServ
         );
         http.closeAllConnections();
       }
-      await runtime.tempFiles.dispose();
+      await runtime.dispose();
       logger.info('shut down');
     })();
     return shuttingDown;

@@ -6,14 +6,20 @@ import type { Logger } from '../logger.js';
 import { parseNamespace, resolveCallTarget } from '../mirrord/target.js';
 import { parseCallerConfig, parseCallerEnv } from '../policy/mirrord-config.js';
 import type { RunService } from '../runs/run-service.js';
+import { parseWorkspaceName } from '../workspace/paths.js';
+import { ownerOf, type CallerAuth } from '../workspace/owner.js';
+import { resolveInTree } from '../workspace/resolve-path.js';
+import type { TreeLease, WorkspaceStore } from '../workspace/workspace-store.js';
 import { errorResult, runOutputSchema, shapeRunOutput, summarizeRun } from './run-result.js';
 
 export interface RunToolDeps {
   config: Config;
   logger: Logger;
   runs: RunService;
-  /** Working directory when a call names none. */
+  /** Working directory when a call names none (local mode). */
   defaultCwd: string;
+  /** Undefined when workspaces are off: then `cwd` is an absolute server directory. */
+  workspaces: WorkspaceStore | undefined;
 }
 
 export const runInputSchema = z.object({
@@ -43,10 +49,18 @@ export const runInputSchema = z.object({
     .describe(
       'Target path instead of `deployment`: pod/NAME[/container/C], deployment/NAME[/container/C], rollout/NAME[/container/C] or targetless',
     ),
+  workspace: z
+    .string()
+    .optional()
+    .describe(
+      'Workspace to run in (synced with `mirrord-mcp-server sync` or written with workspace_write_files); required when the server has workspaces',
+    ),
   cwd: z
     .string()
     .optional()
-    .describe('Absolute working directory for the command (default: the server working directory)'),
+    .describe(
+      'Working directory: relative to the workspace root with `workspace` (default: the root); without workspaces, an absolute server path (default: the server working directory)',
+    ),
   env: z
     .record(z.string(), z.string())
     .optional()
@@ -101,8 +115,15 @@ export function registerRunTool(server: McpServer, deps: RunToolDeps): void {
                 .notify({ method: 'notifications/progress', params: { progressToken, progress, message } })
                 .catch(() => undefined); // the client may be gone; the result still carries everything
             };
+      let lease: TreeLease | undefined;
       try {
         const request = buildRequest(args, deps);
+        if (deps.workspaces) {
+          lease = leaseWorkspace(args, deps.workspaces, ctx);
+          // The run keeps this tree, whatever syncs switch the workspace to meanwhile.
+          request.cwd = (await resolveInTree(lease.dir, args.cwd, 'directory', 'cwd')).path;
+          request.notes.push(`ran in workspace ${args.workspace ?? ''} (tree ${lease.treeId})`);
+        }
         const result = await runs.run(request, { signal: ctx.mcpReq.signal, onProgress });
         const output = shapeRunOutput(result);
         return {
@@ -114,9 +135,31 @@ export function registerRunTool(server: McpServer, deps: RunToolDeps): void {
         const appError = toAppError(error);
         if (appError.code === 'INTERNAL') deps.logger.error({ err: error }, 'run failed unexpectedly');
         return errorResult(appError);
+      } finally {
+        lease?.release();
       }
     },
   );
+}
+
+function leaseWorkspace(
+  args: RunInput,
+  store: WorkspaceStore,
+  ctx: { http?: { authInfo?: CallerAuth | undefined } | undefined },
+): TreeLease {
+  if (args.workspace === undefined) {
+    throw new AppError(
+      'WORKSPACE_REQUIRED',
+      'this server runs commands only in workspaces: pass `workspace` (and optionally a relative `cwd`)',
+    );
+  }
+  if (args.cwd !== undefined && args.cwd.startsWith('/')) {
+    throw new AppError(
+      'INVALID_CWD',
+      `cwd ${JSON.stringify(args.cwd)} is absolute; with workspaces, cwd is relative to the workspace root`,
+    );
+  }
+  return store.lease(ownerOf(ctx.http?.authInfo), parseWorkspaceName(args.workspace));
 }
 
 function buildRequest(args: RunInput, deps: RunToolDeps): Parameters<RunService['run']>[0] {
@@ -140,6 +183,12 @@ function buildRequest(args: RunInput, deps: RunToolDeps): Parameters<RunService[
       `setup_timeout_s ${setupTimeoutS} was capped to the server maximum of ${config.run.maxTimeoutS}`,
     );
     setupTimeoutS = config.run.maxTimeoutS;
+  }
+  if (!deps.workspaces && args.workspace !== undefined) {
+    throw new AppError(
+      'WORKSPACES_DISABLED',
+      `workspace ${JSON.stringify(args.workspace)} was given, but this server has no workspaces (workspaces.dataDir is unset)`,
+    );
   }
   const setupCommand =
     args.setup_cmd !== undefined && args.setup_cmd.trim() !== '' ? args.setup_cmd : undefined;
