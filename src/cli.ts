@@ -10,6 +10,8 @@ import { startStdio } from './server/stdio.js';
 const usage = `mirrord-mcp-server: run commands under mirrord against a Kubernetes workload, over MCP.
 
 Usage: mirrord-mcp-server [options]
+       mirrord-mcp-server sync [DIR] --url URL --workspace NAME [--token TOKEN] [--watch]
+                            (sends a project to a workspace; sync --help for more)
 
 Options:
   --host HOST          address to listen on (default 127.0.0.1)
@@ -63,6 +65,10 @@ function parseFlags(argv: string[]): {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'sync') {
+    const { runSyncCommand } = await import('./sync/sync-command.js');
+    return runSyncCommand(argv.slice(1));
+  }
   let parsed: ReturnType<typeof parseFlags>;
   let config: Config;
   try {
