@@ -28,6 +28,8 @@ export interface WorkspaceState {
   /** Trees in use by runs: id -> lease count and the tree (kept alive until released). */
   readonly leases: Map<string, { count: number; tree: Tree }>;
   sync: SyncSession | undefined;
+  /** Blobs of a failed sync, kept a while (sha256 -> until) so that its retry need not send them again. */
+  readonly retained: Map<string, number>;
   lastUsedAt: number;
   lastPersistedUseAt: number;
   removed: boolean;

@@ -123,6 +123,7 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
       blobs: new Set(),
       leases: new Map(),
       sync: undefined,
+      retained: new Map(),
       lastUsedAt: now(),
       lastPersistedUseAt: 0,
       removed: false,
@@ -202,6 +203,10 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
   function endSync(state: WorkspaceState, reason: string): void {
     if (!state.sync) return;
     logger.info({ workspace: state.name, syncId: state.sync.id, reason }, 'sync ended');
+    if (reason !== 'committed') {
+      const until = now() + limits.syncIdleTimeoutS * 1000;
+      for (const sha of state.sync.received) state.retained.set(sha, until);
+    }
     state.sync = undefined;
     schedule(state);
   }
@@ -242,6 +247,10 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
     if (state.removed) return;
     const keepTrees = new Set([...state.leases.keys(), ...(state.current ? [state.current.id] : [])]);
     const keepBlobs = new Set<string>();
+    for (const [sha, until] of state.retained) {
+      if (until > now()) keepBlobs.add(sha);
+      else state.retained.delete(sha);
+    }
     const trees = [state.current?.tree, state.sync?.tree, ...[...state.leases.values()].map((l) => l.tree)];
     for (const tree of trees) {
       for (const entry of tree?.entries ?? []) if (entry.type === 'file') keepBlobs.add(entry.sha256);
