@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/errors.js';
 import { frameHeader, receiveFrames, type FrameSink } from '../../../src/workspace/upload-frames.js';
@@ -27,8 +28,10 @@ function collector(): { sink: FrameSink; got: Map<string, Buffer> } {
   };
 }
 
-async function* chunked(data: Buffer, size: number): AsyncGenerator<Uint8Array> {
-  for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size);
+function chunked(data: Buffer, size: number): AsyncIterable<Uint8Array> {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < data.length; i += size) parts.push(data.subarray(i, i + size));
+  return Readable.from(parts);
 }
 
 describe('receiveFrames', () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { lstat, mkdtemp, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/errors.js';
@@ -37,8 +38,8 @@ function manifest(files: Record<string, LocalFile>): { entries: unknown[] } {
   };
 }
 
-async function* body(parts: Buffer[]): AsyncGenerator<Uint8Array> {
-  for (const part of parts) yield part;
+function body(parts: Buffer[]): AsyncIterable<Uint8Array> {
+  return Readable.from(parts);
 }
 
 function frames(contents: string[]): Buffer[] {
@@ -305,13 +306,14 @@ describe('attacks and faults leave the previous tree intact', () => {
 
   it('unsafe manifests', async () => {
     await sync('app', v1);
-    for (const evil of [
+    const evils: Record<string, LocalFile>[] = [
       { '../x': { content: 'x' } },
       { 'a\\b': { content: 'x' } },
       { '/etc/passwd': { content: 'x' } },
       { 'a\0b': { content: 'x' } },
       { link: { target: '../../etc' } },
-    ]) {
+    ];
+    for (const evil of evils) {
       expect(['INVALID_PATH', 'SYMLINK_ESCAPE']).toContain(
         await codeOf(store.beginSync(owner, 'app', manifest(evil))),
       );
