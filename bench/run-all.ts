@@ -1,12 +1,14 @@
 import { benchBigOutput } from './big-output.js';
 import { benchConcurrentRuns } from './concurrent-runs.js';
 import { benchRunOverhead } from './run-overhead.js';
+import { benchSync } from './sync.js';
 
 /** `npm run bench`: prints figures and ratios; it is not a test and asserts nothing. */
 const sections: [string, () => Promise<string[]>][] = [
   ['overhead', () => benchRunOverhead()],
   ['output', () => benchBigOutput()],
   ['concurrency', () => benchConcurrentRuns()],
+  ['sync', () => benchSync()],
 ];
 
 const only = process.argv.slice(2);

