@@ -2,6 +2,7 @@ import { benchBigOutput } from './big-output.js';
 import { benchConcurrentRuns } from './concurrent-runs.js';
 import { benchIdleSessions } from './idle-sessions.js';
 import { benchRunOverhead } from './run-overhead.js';
+import { benchSync } from './sync.js';
 
 /** `npm run bench`: prints figures and ratios; it is not a test and asserts nothing. */
 const sections: [string, () => Promise<string[]>][] = [
@@ -9,6 +10,7 @@ const sections: [string, () => Promise<string[]>][] = [
   ['output', () => benchBigOutput()],
   ['concurrency', () => benchConcurrentRuns()],
   ['sessions', () => benchIdleSessions()],
+  ['sync', () => benchSync()],
 ];
 
 const only = process.argv.slice(2);

@@ -10,6 +10,8 @@ import { startStdio } from './server/stdio.js';
 const usage = `mirrord-mcp-server: run commands under mirrord against a Kubernetes workload, over MCP.
 
 Usage: mirrord-mcp-server [options]
+       mirrord-mcp-server sync [DIR] --url URL --workspace NAME [--token TOKEN] [--watch]
+                            (sends a project to a workspace; sync --help for more)
 
 Options:
   --host HOST          address to listen on (default 127.0.0.1)
@@ -63,6 +65,10 @@ function parseFlags(argv: string[]): {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'sync') {
+    const { runSyncCommand } = await import('./sync/sync-command.js');
+    return runSyncCommand(argv.slice(1));
+  }
   let parsed: ReturnType<typeof parseFlags>;
   let config: Config;
   try {
@@ -93,8 +99,7 @@ async function main(argv: string[]): Promise<number> {
       await runtime.registry.shutdown();
       await runtime.reaper.idle();
       await handle.close();
-      runtime.store.dispose();
-      await runtime.tempFiles.dispose();
+      await runtime.dispose();
     };
     await Promise.race([closed, signalled()]).then((reason) => stop(reason ?? 'stdin closed'));
     return 0;
@@ -111,7 +116,7 @@ async function main(argv: string[]): Promise<number> {
     server = await startHttpServer(runtime);
   } catch (error) {
     logger.fatal({ err: error }, `cannot listen on ${config.host}:${config.port}`);
-    await runtime.tempFiles.dispose();
+    await runtime.dispose();
     return 1;
   }
   const reason = await signalled();

@@ -143,6 +143,46 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    workspaces: z
+      .object({
+        /** Absolute directory holding the workspaces (a volume in the chart); unset = workspaces off. */
+        dataDir: z
+          .string()
+          .refine((dir) => dir.startsWith('/'), 'must be an absolute path')
+          .optional(),
+        /** Files (and symlinks) per workspace. */
+        maxFiles: int().min(1).default(50_000),
+        /** Bytes of file content per workspace. */
+        maxBytes: int()
+          .min(1)
+          .default(2 * 1024 ** 3),
+        /** Bytes of file content over all workspaces. */
+        maxTotalBytes: int()
+          .min(1)
+          .default(20 * 1024 ** 3),
+        /** A workspace nobody synced, wrote, read or ran in for this long is deleted. */
+        idleTtlS: int()
+          .min(1)
+          .default(7 * 24 * 3600),
+        /** A sync with no request for this long is abandoned, so another may take its place. */
+        syncIdleTimeoutS: int().min(1).default(60),
+        /** Largest manifest (JSON) a sync may send. */
+        maxManifestBytes: int()
+          .min(1024)
+          .default(32 * 1024 * 1024),
+        /** Largest upload batch in bytes; a batch of one blob may be larger (its size is declared up front). */
+        maxBatchBytes: int()
+          .min(1024)
+          .default(32 * 1024 * 1024),
+        /** Blobs per upload batch. */
+        maxBatchFiles: int().min(1).default(2000),
+        /** Largest file content workspace_read_file returns. */
+        maxReadBytes: int()
+          .min(1)
+          .default(1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -151,6 +191,13 @@ export const configSchema = z
         code: 'custom',
         path: ['run', 'defaultTimeoutS'],
         message: `must not exceed run.maxTimeoutS (${config.run.maxTimeoutS})`,
+      });
+    }
+    if (config.workspaces.maxBytes > config.workspaces.maxTotalBytes) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['workspaces', 'maxBytes'],
+        message: `must not exceed workspaces.maxTotalBytes (${config.workspaces.maxTotalBytes})`,
       });
     }
   });

@@ -20,7 +20,8 @@ export const errorCatalog = {
     'This target kind needs the paid mirrord operator, which this server does not use. Target the deployment or one of its pods instead.',
   INVALID_NAMESPACE:
     'A namespace is a DNS-1123 label: lowercase letters, digits and "-", at most 63 characters, starting and ending with a letter or digit.',
-  INVALID_CWD: 'Pass `cwd` as an absolute path to an existing directory on the server.',
+  INVALID_CWD:
+    'Pass `cwd` as an absolute path to an existing directory on the server, or, with `workspace`, as a directory relative to the workspace root.',
   MIRRORD_NOT_FOUND:
     'Install mirrord (https://mirrord.dev/docs/overview/quick-start/) or point the server at it with --mirrord-bin PATH (or MIRRORD_MCP_MIRRORD_BIN).',
   SPAWN_FAILED: 'The server could not start the process; check the server logs.',
@@ -29,6 +30,40 @@ export const errorCatalog = {
   RUN_NOT_FOUND:
     'Use a run id returned by run or run_start in this session; finished runs are kept only for a while (run.retainS).',
   SHUTTING_DOWN: 'The server is shutting down; retry in a moment against the new instance.',
+  WORKSPACES_DISABLED:
+    'This server has no workspaces (workspaces.dataDir is unset): omit `workspace` and pass an absolute `cwd` on the server.',
+  WORKSPACE_REQUIRED:
+    'This server runs commands only inside workspaces: pass `workspace` (sync one with `mirrord-mcp-server sync DIR --url URL --workspace NAME`, or create one with workspace_write_files) and a `cwd` relative to it.',
+  INVALID_WORKSPACE_NAME:
+    'A workspace name is 1 to 63 characters: letters, digits, ".", "_" and "-", starting with a letter or digit.',
+  WORKSPACE_NOT_FOUND:
+    'Sync the workspace first (`mirrord-mcp-server sync DIR --url URL --workspace NAME`) or create it with workspace_write_files; workspace_list shows the existing ones.',
+  INVALID_PATH:
+    'Use a relative path with "/" separators inside the workspace: no "..", no leading "/", no backslashes, no NUL bytes, no empty segments.',
+  PATH_NOT_FOUND: 'Check the path with workspace_list; paths are relative to the workspace root.',
+  NOT_A_FILE: 'Pass the path of a regular file (workspace_list shows the type of each entry).',
+  SYMLINK_ESCAPE:
+    'Symlinks must point inside the workspace with a relative target; remove the link or add it to .mirrordignore.',
+  PATH_CONFLICT:
+    'A path cannot be both a file and a directory, appear twice, or lie below a symlink; fix the listed path.',
+  INVALID_MANIFEST:
+    'Send a JSON manifest {"entries":[{"path","size","mode","sha256"} | {"path","type":"symlink","target"}]}; the sync client does this for you.',
+  TOO_MANY_FILES:
+    'The workspace holds more files than the server allows (workspaces.maxFiles): ignore build output and dependencies in .gitignore or .mirrordignore.',
+  WORKSPACE_TOO_LARGE:
+    'The workspace is larger than the server allows (workspaces.maxBytes): ignore large or generated files in .gitignore or .mirrordignore.',
+  QUOTA_EXCEEDED:
+    'The server is out of workspace space (workspaces.maxTotalBytes): delete unused workspaces or ask the operator for more.',
+  UPLOAD_TOO_LARGE:
+    'Send smaller upload batches (the sync client follows the limits the server announces) and only the blobs the server asked for.',
+  HASH_MISMATCH:
+    'The uploaded bytes do not match their sha256: the file probably changed while syncing; sync again.',
+  UNEXPECTED_BLOB: 'Upload only the hashes the server listed as missing for this sync, each once.',
+  MISSING_BLOBS: 'Upload the listed hashes before committing, or start a new sync.',
+  SYNC_IN_PROGRESS:
+    'Another sync of this workspace is in progress; wait for it to finish (an abandoned one expires after workspaces.syncIdleTimeoutS) and retry.',
+  SYNC_NOT_FOUND:
+    'The sync was finished, aborted or expired; start a new one (the sync client does this on its next run).',
   CONFIG_INVALID: 'Fix the configuration value named in the message (file, environment variable or flag).',
   INTERNAL: 'This is a bug in mirrord-mcp-server; the server log has the details.',
 } as const;

@@ -11,6 +11,8 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { locateExecutable } from './mirrord/locate.js';
 import { createMcpServer } from './tools/create-mcp-server.js';
 import type { McpServer } from '@modelcontextprotocol/server';
+import { startSweeper, sweepIntervalMs } from './workspace/sweeper.js';
+import { createWorkspaceStore, type WorkspaceStore } from './workspace/workspace-store.js';
 
 export interface Runtime {
   config: Config;
@@ -24,7 +26,11 @@ export interface Runtime {
   tempFiles: TempFiles;
   reaper: GroupReaper;
   version: string;
+  /** The workspace store; undefined when workspaces are off (local mode). */
+  workspaces: WorkspaceStore | undefined;
   createServer: () => McpServer;
+  /** Stops background work (the workspace sweeper) and removes logs and temp files. */
+  dispose(): Promise<void>;
   /** Reasons the server cannot serve runs now (mirrord missing, ...); empty when ready. */
   notReady: () => Promise<string[]>;
 }
@@ -67,7 +73,19 @@ export async function createRuntime(
     metrics,
   });
   const version = packageVersion();
-  const toolDeps = { config, logger, store, defaultCwd: process.cwd(), version };
+  let workspaces: WorkspaceStore | undefined;
+  let sweeper: { stop(): Promise<void> } | undefined;
+  const { dataDir } = config.workspaces;
+  if (dataDir !== undefined) {
+    workspaces = createWorkspaceStore({ dataDir, limits: config.workspaces, logger });
+    await workspaces.open();
+    sweeper = startSweeper(
+      workspaces,
+      sweepIntervalMs(config.workspaces.idleTtlS, config.workspaces.syncIdleTimeoutS),
+      logger,
+    );
+  }
+  const toolDeps = { config, logger, store, workspaces, defaultCwd: process.cwd(), version };
   return {
     config,
     logger,
@@ -79,7 +97,13 @@ export async function createRuntime(
     tempFiles,
     reaper,
     version,
+    workspaces,
     createServer: () => createMcpServer(toolDeps),
+    dispose: async () => {
+      await sweeper?.stop();
+      store.dispose();
+      await tempFiles.dispose();
+    },
     notReady: cachedReadiness(async () => {
       try {
         await locateExecutable(config.mirrordBin, env.PATH);

@@ -6,10 +6,13 @@ import { isLoopbackHost, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { RunRegistry } from '../runs/registry.js';
+import { anonymousOwner } from '../workspace/owner.js';
+import type { WorkspaceStore } from '../workspace/workspace-store.js';
 import { jsonRpcCodes, jsonRpcError } from './json-rpc.js';
 import { SessionPool } from './session-pool.js';
 import { mountSse } from './sse.js';
 import { mountStreamableHttp } from './streamable-http.js';
+import { mountSyncRoutes } from './sync-routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -23,6 +26,10 @@ export interface AppDeps {
   onSessionClosed: (sessionId: string) => void;
   /** Why the server is not ready (draining, mirrord missing, ...), or an empty list. */
   notReady: () => Promise<string[]>;
+  /** The workspace store; undefined when workspaces are off. */
+  workspaces?: WorkspaceStore | undefined;
+  /** The caller of a request (workspace owner); anonymous until authentication exists. */
+  identify?: ((request: Request) => string) | undefined;
 }
 
 export interface McpApp {
@@ -86,6 +93,16 @@ export function createApp(deps: AppDeps): McpApp {
   };
   mountSse(app, shared);
   const streamable = mountStreamableHttp(app as unknown as Hono, shared);
+  mountSyncRoutes(app as unknown as Hono, {
+    basePath: base,
+    store: deps.workspaces,
+    maxManifestBytes: config.workspaces.maxManifestBytes,
+    identify: deps.identify ?? (() => anonymousOwner),
+    logger,
+    onBytes: (bytes) => {
+      deps.metrics.syncBytes.inc(bytes);
+    },
+  });
 
   app.notFound((c) =>
     jsonRpcError(

@@ -29,6 +29,7 @@ export async function startHttpServer(runtime: Runtime): Promise<RunningHttpServ
       const reasons = draining ? ['draining: the server is shutting down'] : [];
       return [...reasons, ...(await runtime.notReady())];
     },
+    workspaces: runtime.workspaces,
   });
   const server: ServerType = createAdaptorServer({ fetch: mcp.app.fetch });
   const http = server as import('node:http').Server;
@@ -85,8 +86,7 @@ export async function startHttpServer(runtime: Runtime): Promise<RunningHttpServ
         );
         http.closeAllConnections();
       }
-      runtime.store.dispose();
-      await runtime.tempFiles.dispose();
+      await runtime.dispose();
       logger.info('shut down');
     })();
     return shuttingDown;

@@ -10,6 +10,10 @@ import { registerRunStartTool } from './run-start.js';
 import { registerRunStatusTool } from './run-status.js';
 import { registerRunStopTool } from './run-stop.js';
 import { registerRunTool } from './run.js';
+import { registerWorkspaceListTool } from './workspace-list.js';
+import { registerWorkspaceReadFileTool } from './workspace-read-file.js';
+import { registerWorkspaceWriteFilesTool } from './workspace-write-files.js';
+import type { WorkspaceStore } from '../workspace/workspace-store.js';
 
 export interface ToolDeps {
   config: Config;
@@ -17,6 +21,8 @@ export interface ToolDeps {
   store: RunStore;
   defaultCwd: string;
   version: string;
+  /** Undefined when workspaces are off (local mode). */
+  workspaces: WorkspaceStore | undefined;
 }
 
 /** The one server factory: every transport builds its McpServer here, so tools are transport-agnostic. */
@@ -32,5 +38,8 @@ export function createMcpServer(deps: ToolDeps): McpServer {
   registerRunStopTool(server, deps);
   registerRunListTool(server, deps);
   registerRunResources(server, deps);
+  registerWorkspaceWriteFilesTool(server, deps);
+  registerWorkspaceListTool(server, deps);
+  registerWorkspaceReadFileTool(server, { ...deps, maxReadBytes: deps.config.workspaces.maxReadBytes });
   return server;
 }

@@ -9,4 +9,7 @@ export const serverInstructions = [
   'A result\'s `phase` says where it ended: "setup" = setup_cmd failed; "mirrord" = mirrord failed before your',
   'program started (read `mirrord_error`: often a wrong target or namespace); "program" = your command ran and',
   '`exit_code` is its own. Large output keeps its head and tail (`stdout_truncated`).',
+  'When the server has workspaces, commands run in a workspace the developer synced (`workspace` plus a `cwd`',
+  'relative to it): `workspace_list` shows workspaces and their files, `workspace_read_file` reads one, and',
+  '`workspace_write_files` makes small edits atomically (the next sync from the developer replaces them).',
 ].join('\n');

@@ -35,10 +35,18 @@ export const runInputSchema = z.object({
     .describe(
       'Target path instead of `deployment`: pod/NAME[/container/C], deployment/NAME[/container/C], rollout/NAME[/container/C] or targetless',
     ),
+  workspace: z
+    .string()
+    .optional()
+    .describe(
+      'Workspace to run in (synced with `mirrord-mcp-server sync` or written with workspace_write_files); required when the server has workspaces',
+    ),
   cwd: z
     .string()
     .optional()
-    .describe('Absolute working directory for the command (default: the server working directory)'),
+    .describe(
+      'Working directory: relative to the workspace root with `workspace` (default: the root); without workspaces, an absolute server path (default: the server working directory)',
+    ),
   env: z
     .record(z.string(), z.string())
     .optional()
@@ -59,9 +67,15 @@ export const runInputSchema = z.object({
 export type RunInput = z.infer<typeof runInputSchema>;
 
 /** Validates a call's arguments into a run request; bad input throws an AppError and spawns nothing. */
-export function buildRequest(args: RunInput, config: Config, defaultCwd: string): RunRequest {
+export function buildRequest(args: RunInput, config: Config, defaultCwd: string, workspacesOn: boolean): RunRequest {
   if (args.cmd_str.trim() === '') {
     throw new AppError('EMPTY_COMMAND', 'cmd_str is empty: there is no command to run');
+  }
+  if (!workspacesOn && args.workspace !== undefined) {
+    throw new AppError(
+      'WORKSPACES_DISABLED',
+      `workspace ${JSON.stringify(args.workspace)} was given, but this server has no workspaces (workspaces.dataDir is unset)`,
+    );
   }
   const target = resolveCallTarget(args);
   const namespace = parseNamespace(args.namespace ?? config.defaultNamespace);

@@ -3,6 +3,10 @@ import type { Config } from '../config.js';
 import { toAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RunRecord, RunStore } from '../runs/run-store.js';
+import { parseWorkspaceName } from '../workspace/paths.js';
+import { resolveInTree } from '../workspace/resolve-path.js';
+import type { TreeLease, WorkspaceStore } from '../workspace/workspace-store.js';
+import { AppError } from '../errors.js';
 import { callerOf } from './caller.js';
 import { buildRequest, runInputSchema, type RunInput } from './run-request.js';
 import { errorResult, runOutputSchema, shapeRunOutput, summarizeRun, type RunOutput } from './run-result.js';
@@ -12,8 +16,10 @@ export interface RunToolDeps {
   config: Config;
   logger: Logger;
   store: RunStore;
-  /** Working directory when a call names none. */
+  /** Working directory when a call names none (local mode). */
   defaultCwd: string;
+  /** Undefined when workspaces are off: then `cwd` is an absolute server directory. */
+  workspaces: WorkspaceStore | undefined;
 }
 
 /** The tool result for a run's output shape. */
@@ -52,13 +58,49 @@ export async function startRun(
     onProgress?: ((progress: { message: string }) => void) | undefined;
   },
 ): Promise<RunRecord> {
-  const request = { ...buildRequest(args, deps.config, deps.defaultCwd), caller: callerOf(ctx) };
-  return deps.store.start(request, {
-    owner: callerOf(ctx),
-    sessionId: ctx.sessionId,
-    signal: options.signal,
-    onProgress: options.onProgress,
-  });
+  const caller = callerOf(ctx);
+  const request = { ...buildRequest(args, deps.config, deps.defaultCwd, deps.workspaces !== undefined), caller };
+  let lease: TreeLease | undefined;
+  try {
+    if (deps.workspaces) {
+      lease = leaseWorkspace(args, deps.workspaces, caller);
+      // The run keeps this tree, whatever syncs switch the workspace to meanwhile.
+      request.cwd = (await resolveInTree(lease.dir, args.cwd, 'directory', 'cwd')).path;
+      request.notes.push(`ran in workspace ${args.workspace ?? ''} (tree ${lease.treeId})`);
+    }
+    const record = await deps.store.start(request, {
+      owner: caller,
+      sessionId: ctx.sessionId,
+      signal: options.signal,
+      onProgress: options.onProgress,
+    });
+    const held = lease;
+    lease = undefined;
+    // The tree is released when the run ends, which may be long after this call (background runs).
+    void record.done.then(
+      () => held?.release(),
+      () => held?.release(),
+    );
+    return record;
+  } finally {
+    lease?.release();
+  }
+}
+
+function leaseWorkspace(args: RunInput, store: WorkspaceStore, owner: string): TreeLease {
+  if (args.workspace === undefined) {
+    throw new AppError(
+      'WORKSPACE_REQUIRED',
+      'this server runs commands only in workspaces: pass `workspace` (and optionally a relative `cwd`)',
+    );
+  }
+  if (args.cwd?.startsWith('/')) {
+    throw new AppError(
+      'INVALID_CWD',
+      `cwd ${JSON.stringify(args.cwd)} is absolute; with workspaces, cwd is relative to the workspace root`,
+    );
+  }
+  return store.lease(owner, parseWorkspaceName(args.workspace));
 }
 
 /** Registers `run`: the original prototype's tool, grown up. */

@@ -76,8 +76,20 @@ describe('loadConfig defaults', () => {
         namespaces: {},
       },
       sessions: { keepAliveMs: 15_000, idleTimeoutS: 1800, maxSessions: 2000 },
+      workspaces: {
+        maxFiles: 50_000,
+        maxBytes: 2 * 1024 ** 3,
+        maxTotalBytes: 20 * 1024 ** 3,
+        idleTtlS: 7 * 24 * 3600,
+        syncIdleTimeoutS: 60,
+        maxManifestBytes: 32 * 1024 * 1024,
+        maxBatchBytes: 32 * 1024 * 1024,
+        maxBatchFiles: 2000,
+        maxReadBytes: 1024 * 1024,
+      },
     });
     expect(config.agentNamespace).toBeUndefined();
+    expect(config.workspaces.dataDir).toBeUndefined();
   });
 
   it('does not read process.env when no env is passed', () => {
@@ -343,6 +355,16 @@ const badValues: Record<string, { env?: string; flag?: unknown }[]> = {
   MIRRORD_MCP_SESSIONS_KEEP_ALIVE_MS: [{ env: '99' }, { env: '15001' }],
   MIRRORD_MCP_SESSIONS_IDLE_TIMEOUT_S: [{ env: '0' }],
   MIRRORD_MCP_SESSIONS_MAX_SESSIONS: [{ env: '0' }],
+  MIRRORD_MCP_WORKSPACES_DATA_DIR: [{ env: 'relative/dir' }, { flag: 7 }],
+  MIRRORD_MCP_WORKSPACES_MAX_FILES: [{ env: '0' }, { env: 'many' }],
+  MIRRORD_MCP_WORKSPACES_MAX_BYTES: [{ env: '0' }, { env: '99999999999999' }],
+  MIRRORD_MCP_WORKSPACES_MAX_TOTAL_BYTES: [{ env: '0' }],
+  MIRRORD_MCP_WORKSPACES_IDLE_TTL_S: [{ env: '0' }],
+  MIRRORD_MCP_WORKSPACES_SYNC_IDLE_TIMEOUT_S: [{ env: '0' }],
+  MIRRORD_MCP_WORKSPACES_MAX_MANIFEST_BYTES: [{ env: '1023' }],
+  MIRRORD_MCP_WORKSPACES_MAX_BATCH_BYTES: [{ env: '1023' }],
+  MIRRORD_MCP_WORKSPACES_MAX_BATCH_FILES: [{ env: '0' }],
+  MIRRORD_MCP_WORKSPACES_MAX_READ_BYTES: [{ env: '0' }],
 };
 
 function flagsFor(path: readonly string[], value: unknown): Record<string, unknown> {
@@ -528,6 +550,16 @@ describe('configKeys', () => {
       ['sessions.keepAliveMs', 'MIRRORD_MCP_SESSIONS_KEEP_ALIVE_MS'],
       ['sessions.idleTimeoutS', 'MIRRORD_MCP_SESSIONS_IDLE_TIMEOUT_S'],
       ['sessions.maxSessions', 'MIRRORD_MCP_SESSIONS_MAX_SESSIONS'],
+      ['workspaces.dataDir', 'MIRRORD_MCP_WORKSPACES_DATA_DIR'],
+      ['workspaces.maxFiles', 'MIRRORD_MCP_WORKSPACES_MAX_FILES'],
+      ['workspaces.maxBytes', 'MIRRORD_MCP_WORKSPACES_MAX_BYTES'],
+      ['workspaces.maxTotalBytes', 'MIRRORD_MCP_WORKSPACES_MAX_TOTAL_BYTES'],
+      ['workspaces.idleTtlS', 'MIRRORD_MCP_WORKSPACES_IDLE_TTL_S'],
+      ['workspaces.syncIdleTimeoutS', 'MIRRORD_MCP_WORKSPACES_SYNC_IDLE_TIMEOUT_S'],
+      ['workspaces.maxManifestBytes', 'MIRRORD_MCP_WORKSPACES_MAX_MANIFEST_BYTES'],
+      ['workspaces.maxBatchBytes', 'MIRRORD_MCP_WORKSPACES_MAX_BATCH_BYTES'],
+      ['workspaces.maxBatchFiles', 'MIRRORD_MCP_WORKSPACES_MAX_BATCH_FILES'],
+      ['workspaces.maxReadBytes', 'MIRRORD_MCP_WORKSPACES_MAX_READ_BYTES'],
     ]);
   });
 
@@ -572,6 +604,16 @@ describe('configKeys', () => {
       MIRRORD_MCP_SESSIONS_KEEP_ALIVE_MS: '400',
       MIRRORD_MCP_SESSIONS_IDLE_TIMEOUT_S: '12',
       MIRRORD_MCP_SESSIONS_MAX_SESSIONS: '13',
+      MIRRORD_MCP_WORKSPACES_DATA_DIR: '/data',
+      MIRRORD_MCP_WORKSPACES_MAX_FILES: '14',
+      MIRRORD_MCP_WORKSPACES_MAX_BYTES: '15',
+      MIRRORD_MCP_WORKSPACES_MAX_TOTAL_BYTES: '16',
+      MIRRORD_MCP_WORKSPACES_IDLE_TTL_S: '17',
+      MIRRORD_MCP_WORKSPACES_SYNC_IDLE_TIMEOUT_S: '18',
+      MIRRORD_MCP_WORKSPACES_MAX_MANIFEST_BYTES: '2049',
+      MIRRORD_MCP_WORKSPACES_MAX_BATCH_BYTES: '2050',
+      MIRRORD_MCP_WORKSPACES_MAX_BATCH_FILES: '19',
+      MIRRORD_MCP_WORKSPACES_MAX_READ_BYTES: '20',
     };
     const config = loadConfig({ env: good }) as unknown as Record<string, unknown>;
     const defaults = loadConfig() as unknown as Record<string, unknown>;

@@ -1,0 +1,225 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli, fmt, percentile, startBenchServer, verdict } from './lib.js';
+
+const MiB = 1024 ** 2;
+const deadlineMs = 5 * 60_000;
+
+/** Deterministic, incompressible bytes (xorshift32), so runs are comparable and nothing dedupes. */
+function fill(buffer: Buffer, seed: number): void {
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i + 4 <= buffer.length; i += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    buffer.writeUInt32LE(x >>> 0, i);
+  }
+}
+
+/** 10,000 files in 100 directories, 100 MiB in all, sizes spread between 1 and ~20 KiB. */
+async function generate(root: string, files: number, totalBytes: number): Promise<void> {
+  const weights = Array.from({ length: files }, (_, i) => 1 + ((i * 7919) % 19));
+  const sum = weights.reduce((a, b) => a + b, 0);
+  let left = totalBytes;
+  for (let d = 0; d < 100; d++) await mkdir(join(root, `pkg${d}`, 'src'), { recursive: true });
+  await writeFile(join(root, '.gitignore'), 'node_modules/\n');
+  for (let i = 0; i < files; i++) {
+    const size = i === files - 1 ? left : Math.floor((weights[i]! / sum) * totalBytes);
+    left -= size;
+    const data = Buffer.alloc(size);
+    fill(data, i + 1);
+    await writeFile(join(root, `pkg${i % 100}`, 'src', `file${i}.dat`), data);
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function ensureRsync(): string {
+  const found = (): string | undefined => {
+    try {
+      return execFileSync('sh', ['-c', 'command -v rsync'], { encoding: 'utf8' }).trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const existing = found();
+  if (existing) return existing;
+  console.log('sync: rsync is missing; installing it with apt-get (Debian rsync)');
+  try {
+    execFileSync('apt-get', ['install', '-y', '-qq', 'rsync'], { stdio: 'ignore' });
+  } catch {
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore' });
+    execFileSync('apt-get', ['install', '-y', '-qq', 'rsync'], { stdio: 'ignore' });
+  }
+  const installed = found();
+  if (!installed) throw new Error('rsync could not be installed');
+  return installed;
+}
+
+/** Runs a command, resolving with its wall time and stdout. */
+function timed(
+  file: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ ms: number; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const ms = performance.now() - started;
+      if (code === 0) resolve({ ms, stdout });
+      else reject(new Error(`${file} ${args.join(' ')} exited ${code}: ${stderr}`));
+    });
+  });
+}
+
+async function startRsyncDaemon(rsync: string, dir: string): Promise<{ url: string; proc: ChildProcess }> {
+  const port = await freePort();
+  const dest = join(dir, 'dest');
+  await mkdir(dest);
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? 0;
+  const conf = join(dir, 'rsyncd.conf');
+  await writeFile(
+    conf,
+    [
+      `address = 127.0.0.1`,
+      `port = ${port}`,
+      `use chroot = no`,
+      `uid = ${uid}`,
+      `gid = ${gid}`,
+      `pid file = ${join(dir, 'rsyncd.pid')}`,
+      `lock file = ${join(dir, 'rsyncd.lock')}`,
+      `log file = ${join(dir, 'rsyncd.log')}`,
+      `[bench]`,
+      `path = ${dest}`,
+      `read only = false`,
+      '',
+    ].join('\n'),
+  );
+  const proc = spawn(rsync, ['--daemon', '--no-detach', `--config=${conf}`], { stdio: 'ignore' });
+  const url = `rsync://127.0.0.1:${port}/bench/`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      execFileSync(rsync, [url], { stdio: 'ignore' });
+      return { url, proc };
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  proc.kill('SIGKILL');
+  throw new Error('the rsync daemon did not start');
+}
+
+/** Benchmark: workspace sync of 10,000 files / 100 MiB, beside rsync -a to an rsync daemon on loopback. */
+export async function benchSync(files = 10_000, totalBytes = 100 * MiB): Promise<string[]> {
+  const rsync = ensureRsync();
+  const work = await mkdtemp(join(tmpdir(), 'mms-bench-sync-'));
+  const project = join(work, 'project');
+  const home = join(work, 'home');
+  const dataDir = join(work, 'data');
+  await Promise.all([mkdir(project), mkdir(home), mkdir(dataDir)]);
+  let server: Awaited<ReturnType<typeof startBenchServer>> | undefined;
+  let daemon: { url: string; proc: ChildProcess } | undefined;
+  const guard = setTimeout(() => {
+    console.log('sync: benchmark over its time limit; stopping');
+    daemon?.proc.kill('SIGKILL');
+    server?.proc.kill('SIGKILL');
+  }, deadlineMs);
+  try {
+    const genStarted = performance.now();
+    await generate(project, files, totalBytes);
+    const lines = [
+      `sync: ${files} files, ${fmt(totalBytes / MiB)} MiB generated in ${fmt((performance.now() - genStarted) / 1000, 2)} s; rsync ${execFileSync(rsync, ['--version'], { encoding: 'utf8' }).split('\n')[0] ?? ''}`,
+    ];
+    server = await startBenchServer({ MIRRORD_MCP_WORKSPACES_DATA_DIR: dataDir });
+    const env = { PATH: process.env.PATH ?? '', HOME: home };
+    const ours = async (): Promise<{ wall: number; own: number; report: Record<string, number> }> => {
+      const { ms, stdout } = await timed(
+        process.execPath,
+        [cli, 'sync', project, '--url', server!.url, '--workspace', 'bench', '--json'],
+        env,
+      );
+      const report = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, number>;
+      return { wall: ms, own: report.ms ?? Number.NaN, report };
+    };
+    const theirs = async (): Promise<number> =>
+      (await timed(rsync, ['-a', `${project}/`, daemon!.url], env)).ms;
+    let touched = 0;
+    const touchOne = async (): Promise<void> => {
+      touched += 1;
+      const data = Buffer.alloc(4096);
+      fill(data, 1_000_000 + touched);
+      await writeFile(join(project, 'pkg7', 'src', 'file7.dat'), data);
+    };
+
+    const first = await ours();
+    daemon = await startRsyncDaemon(rsync, work);
+    const rsyncFirst = await theirs();
+
+    const repeats = 5;
+    const oneOurs: { wall: number; own: number }[] = [];
+    const oneRsync: number[] = [];
+    const noneOurs: { wall: number; own: number }[] = [];
+    const noneRsync: number[] = [];
+    for (let i = 0; i < repeats; i++) {
+      await touchOne();
+      const run = await ours();
+      if (run.report.sentFiles !== 1) throw new Error(`one-file re-sync sent ${run.report.sentFiles} files`);
+      oneOurs.push(run);
+      oneRsync.push(await theirs());
+      const still = await ours();
+      if (still.report.unchanged !== (true as unknown as number))
+        throw new Error('no-change re-sync was not unchanged');
+      noneOurs.push(still);
+      noneRsync.push(await theirs());
+    }
+    const med = (values: number[]): number => percentile(values, 50);
+    const mbps = (ms: number): string => fmt(totalBytes / 1e6 / (ms / 1000));
+    const ratio = first.own / rsyncFirst;
+    lines.push(
+      `  first sync:        ours ${fmt(first.own, 0)} ms (${mbps(first.own)} MB/s; ${fmt(first.wall, 0)} ms with Node start-up)` +
+        `   rsync -a ${fmt(rsyncFirst, 0)} ms (${mbps(rsyncFirst)} MB/s)   ratio ${fmt(ratio, 2)}x (target <= 1.5x) ${verdict(ratio <= 1.5)}`,
+    );
+    const one = med(oneOurs.map((r) => r.own));
+    lines.push(
+      `  one-file re-sync:  ours ${fmt(one, 0)} ms median of ${repeats} (${fmt(med(oneOurs.map((r) => r.wall)), 0)} ms with Node start-up)` +
+        `   rsync -a ${fmt(med(oneRsync), 0)} ms   (target <= 150 ms) ${verdict(one <= 150)}`,
+    );
+    const none = med(noneOurs.map((r) => r.own));
+    lines.push(
+      `  no-change re-sync: ours ${fmt(none, 0)} ms median of ${repeats} (${fmt(med(noneOurs.map((r) => r.wall)), 0)} ms with Node start-up)` +
+        `   rsync -a ${fmt(med(noneRsync), 0)} ms   (target <= 100 ms) ${verdict(none <= 100)}`,
+    );
+    lines.push(
+      '  ("ours" is the time the sync client reports from its first stat to the server answering the commit; the wall figure adds Node start-up of the CLI process)',
+    );
+    return lines;
+  } finally {
+    clearTimeout(guard);
+    if (daemon) {
+      const exited = new Promise((resolve) => daemon!.proc.once('exit', resolve));
+      daemon.proc.kill('SIGTERM');
+      await exited;
+    }
+    await server?.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,163 @@
+import type { Context, Hono } from 'hono';
+import { AppError, toAppError, type ErrorCode } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { WorkspaceStore, WorkspaceSummary } from '../workspace/workspace-store.js';
+
+export interface SyncRouteDeps {
+  basePath: string;
+  /** Undefined when workspaces are off: every route then says so. */
+  store: WorkspaceStore | undefined;
+  maxManifestBytes: number;
+  /** The caller's identity for a request (the owner of the workspaces it sees). */
+  identify: (request: Request) => string;
+  logger: Logger;
+  /** Counts uploaded bytes (the sync_bytes metric). */
+  onBytes?: ((bytes: number) => void) | undefined;
+}
+
+async function* counted(body: AsyncIterable<Uint8Array>, onBytes: ((bytes: number) => void) | undefined): AsyncIterable<Uint8Array> {
+  for await (const chunk of body) {
+    onBytes?.(chunk.byteLength);
+    yield chunk;
+  }
+}
+
+const statusOf: Partial<Record<ErrorCode, number>> = {
+  WORKSPACES_DISABLED: 404,
+  WORKSPACE_NOT_FOUND: 404,
+  SYNC_NOT_FOUND: 404,
+  SYNC_IN_PROGRESS: 409,
+  TOO_MANY_FILES: 413,
+  WORKSPACE_TOO_LARGE: 413,
+  UPLOAD_TOO_LARGE: 413,
+  QUOTA_EXCEEDED: 507,
+  INTERNAL: 500,
+};
+
+/** A refusal as JSON: `{error: {code, message, hint}}` with a fitting status (400 by default). */
+export function syncError(error: unknown): Response {
+  const appError = toAppError(error);
+  return Response.json({ error: appError.toJSON() }, { status: statusOf[appError.code] ?? 400 });
+}
+
+function shapeSummary(summary: WorkspaceSummary): Record<string, unknown> {
+  return {
+    name: summary.name,
+    files: summary.files,
+    bytes: summary.bytes,
+    digest: summary.digest,
+    tree_id: summary.treeId,
+    committed_at: summary.committedAt === null ? null : new Date(summary.committedAt).toISOString(),
+    last_used_at: new Date(summary.lastUsedAt).toISOString(),
+    syncing: summary.syncing,
+  };
+}
+
+async function readJson(request: Request, maxBytes: number): Promise<unknown> {
+  if (Number(request.headers.get('content-length') ?? '0') > maxBytes) {
+    throw new AppError('UPLOAD_TOO_LARGE', `the manifest is over the limit of ${maxBytes} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of (request.body ?? []) as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > maxBytes)
+      throw new AppError('UPLOAD_TOO_LARGE', `the manifest is over the limit of ${maxBytes} bytes`);
+    chunks.push(Buffer.from(chunk));
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw new AppError('INVALID_MANIFEST', 'the manifest is not valid JSON');
+  }
+}
+
+/**
+ * The sync protocol, beside MCP on the same port and behind the same checks:
+ *   GET    /workspaces                          the caller's workspaces
+ *   GET    /workspaces/:name                    one workspace (digest of its current tree)
+ *   DELETE /workspaces/:name                    delete it
+ *   POST   /workspaces/:name/syncs              manifest -> {unchanged} or {sync_id, missing}
+ *   PUT    /workspaces/:name/syncs/:id/blobs    framed blobs (`<sha256> <size>\n` + bytes), streamed
+ *   POST   /workspaces/:name/syncs/:id/commit   switch to the new tree atomically
+ *   DELETE /workspaces/:name/syncs/:id          give up; the previous tree stays
+ */
+export function mountSyncRoutes(app: Hono, deps: SyncRouteDeps): void {
+  const base = `${deps.basePath}/workspaces`;
+  const handle =
+    (fn: (c: Context, store: WorkspaceStore, owner: string) => Response | Promise<Response>) =>
+    async (c: Context): Promise<Response> => {
+      try {
+        if (!deps.store) {
+          throw new AppError(
+            'WORKSPACES_DISABLED',
+            'this server has no workspaces (workspaces.dataDir is unset)',
+          );
+        }
+        return await fn(c, deps.store, deps.identify(c.req.raw));
+      } catch (error) {
+        const appError = toAppError(error);
+        if (appError.code === 'INTERNAL') deps.logger.error({ err: error }, 'sync request failed');
+        return syncError(appError);
+      }
+    };
+
+  app.get(
+    base,
+    handle((c, store, owner) => c.json({ workspaces: store.list(owner).map(shapeSummary) })),
+  );
+  app.get(
+    `${base}/:name`,
+    handle((c, store, owner) => c.json(shapeSummary(store.summary(owner, c.req.param('name') ?? '')))),
+  );
+  app.delete(
+    `${base}/:name`,
+    handle(async (c, store, owner) => {
+      await store.remove(owner, c.req.param('name') ?? '');
+      return c.body(null, 204);
+    }),
+  );
+  app.post(
+    `${base}/:name/syncs`,
+    handle(async (c, store, owner) => {
+      const manifest = await readJson(c.req.raw, deps.maxManifestBytes);
+      const result = await store.beginSync(owner, c.req.param('name') ?? '', manifest);
+      if (result.unchanged) return c.json({ unchanged: true, workspace: shapeSummary(result.summary) });
+      return c.json(
+        {
+          unchanged: false,
+          sync_id: result.syncId,
+          missing: result.missing,
+          missing_bytes: result.missingBytes,
+          limits: {
+            max_batch_bytes: store.limits.maxBatchBytes,
+            max_batch_files: store.limits.maxBatchFiles,
+          },
+        },
+        201,
+      );
+    }),
+  );
+  app.put(
+    `${base}/:name/syncs/:id/blobs`,
+    handle(async (c, store, owner) => {
+      const body = counted((c.req.raw.body ?? []) as AsyncIterable<Uint8Array>, deps.onBytes);
+      const result = await store.upload(owner, c.req.param('name') ?? '', c.req.param('id') ?? '', body);
+      return c.json(result);
+    }),
+  );
+  app.post(
+    `${base}/:name/syncs/:id/commit`,
+    handle(async (c, store, owner) => {
+      const result = await store.commit(owner, c.req.param('name') ?? '', c.req.param('id') ?? '');
+      return c.json({ workspace: shapeSummary(result.summary), changed: result.changed });
+    }),
+  );
+  app.delete(
+    `${base}/:name/syncs/:id`,
+    handle(async (c, store, owner) => {
+      await store.abort(owner, c.req.param('name') ?? '', c.req.param('id') ?? '');
+      return c.body(null, 204);
+    }),
+  );
+}

@@ -1,0 +1,140 @@
+import { realpath, stat } from 'node:fs/promises';
+import { AppError } from '../errors.js';
+import { buildTree, toWireManifest, type TreeEntry } from '../workspace/manifest.js';
+import { hashCachePath, loadHashCache } from './hash-cache.js';
+import { hashEntries } from './hash-files.js';
+import { createProgress } from './progress.js';
+import { createSyncClient, SyncError } from './sync-client.js';
+import { batchBody, planBatches, type BlobToSend } from './upload.js';
+import { walkProject } from './walk.js';
+
+export interface SyncOptions {
+  dir: string;
+  url: string;
+  workspace: string;
+  token?: string | undefined;
+  /** Hash cache file (default: under the user's cache directory). */
+  cacheFile?: string | undefined;
+  /** Where progress goes (default stderr). */
+  progressStream?: NodeJS.WriteStream | undefined;
+  /** Batches uploaded at once. */
+  parallelUploads?: number | undefined;
+  /** Largest batch this client builds (the server's limit caps it). */
+  batchBytes?: number | undefined;
+}
+
+export interface SyncReport {
+  workspace: string;
+  unchanged: boolean;
+  files: number;
+  bytes: number;
+  hashedFiles: number;
+  sentFiles: number;
+  sentBytes: number;
+  added: number;
+  updated: number;
+  removed: number;
+  treeId: string | null;
+  ms: number;
+}
+
+const unlimited = { maxFiles: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER };
+
+/** One sync of a directory to a workspace: walk, hash what changed, send what the server lacks, commit. */
+export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
+  const started = performance.now();
+  const root = await realpath(options.dir).catch(() => {
+    throw new SyncError(`${options.dir} does not exist`, 'INVALID_PATH', undefined);
+  });
+  if (!(await stat(root)).isDirectory())
+    throw new SyncError(`${options.dir} is not a directory`, 'INVALID_PATH', undefined);
+
+  const local = await walkProject(root);
+  const cache = await loadHashCache(options.cacheFile ?? hashCachePath(root), root);
+  const { hashes, hashed } = await hashEntries(root, local, cache);
+  const entries: TreeEntry[] = local.map((entry) =>
+    entry.type === 'symlink'
+      ? { type: 'symlink', path: entry.path, target: entry.target ?? '' }
+      : {
+          type: 'file',
+          path: entry.path,
+          size: entry.size,
+          executable: (entry.mode & 0o100) !== 0,
+          sha256: hashes.get(entry.path) ?? '',
+        },
+  );
+  // The server's own rules, checked here first so that the error names the local file.
+  let tree;
+  try {
+    tree = buildTree(entries, unlimited);
+  } catch (error) {
+    if (error instanceof AppError) throw new SyncError(error.message, error.code, undefined, error.hint);
+    throw error;
+  }
+  await cache.save(local);
+
+  const report = (fields: Partial<SyncReport>): SyncReport => ({
+    workspace: options.workspace,
+    unchanged: false,
+    files: tree.files,
+    bytes: tree.bytes,
+    hashedFiles: hashed,
+    sentFiles: 0,
+    sentBytes: 0,
+    added: 0,
+    updated: 0,
+    removed: 0,
+    treeId: null,
+    ms: Math.round(performance.now() - started),
+    ...fields,
+  });
+
+  const client = createSyncClient(options);
+  const remote = await client.get();
+  if (remote?.digest === tree.digest) return report({ unchanged: true, treeId: remote.tree_id });
+
+  const begun = await client.begin(toWireManifest(tree.entries));
+  if (begun.unchanged) return report({ unchanged: true, treeId: begun.workspace.tree_id });
+
+  try {
+    const pathOf = new Map<string, string>();
+    for (const entry of tree.entries)
+      if (entry.type === 'file' && !pathOf.has(entry.sha256)) pathOf.set(entry.sha256, entry.path);
+    const blobs: BlobToSend[] = begun.missing.map((blob) => ({
+      ...blob,
+      path: pathOf.get(blob.sha256) ?? '',
+    }));
+    const batches = planBatches(
+      blobs,
+      Math.min(begun.limits.max_batch_bytes, options.batchBytes ?? 16 * 1024 * 1024),
+      Math.min(begun.limits.max_batch_files, 1000),
+    );
+    const progress = createProgress(begun.missing_bytes, blobs.length, options.progressStream);
+    let next = 0;
+    const uploader = async (): Promise<void> => {
+      while (next < batches.length) {
+        const batch = batches[next++] ?? [];
+        await client.upload(
+          begun.sync_id,
+          batchBody(root, batch, (bytes, done) => {
+            progress.add(bytes, done);
+          }),
+        );
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(options.parallelUploads ?? 2, batches.length) }, uploader),
+    );
+    progress.done();
+    const committed = await client.commit(begun.sync_id);
+    return report({
+      sentFiles: blobs.length,
+      sentBytes: begun.missing_bytes,
+      ...committed.changed,
+      treeId: committed.workspace.tree_id,
+    });
+  } catch (error) {
+    await client.abort(begun.sync_id);
+    throw error;
+  }
+}

@@ -1,0 +1,113 @@
+import { parseArgs } from 'node:util';
+import { formatBytes } from './progress.js';
+import { syncOnce, type SyncOptions, type SyncReport } from './run-sync.js';
+import { SyncError } from './sync-client.js';
+import { watchAndSync } from './watch.js';
+
+export const syncUsage = `Usage: mirrord-mcp-server sync [DIR] --url URL --workspace NAME [options]
+
+Sends DIR (default: the current directory) to a workspace on a mirrord-mcp-server, where \`run\`
+executes commands with \`workspace: NAME\`. Only files the server lacks are uploaded; .gitignore
+and .mirrordignore files are honoured, and .git is never sent.
+
+Options:
+  --url URL            the server's base URL, e.g. https://mcp.example.com/mirrord
+  --workspace NAME     workspace name (letters, digits, ".", "_", "-")
+  --token TOKEN        bearer token, when the server requires one
+  --watch              keep running and re-sync when files change
+  --debounce-ms N      quiet time before a re-sync in --watch mode (default 300)
+  --json               print the report as one JSON line per sync
+  -h, --help           show this help
+`;
+
+function describe(report: SyncReport, dir: string): string {
+  const size = `${report.files} files, ${formatBytes(report.bytes)}`;
+  if (report.unchanged) return `${report.workspace} is up to date (${size}); checked in ${report.ms} ms`;
+  return (
+    `synced ${dir} to ${report.workspace}: ${report.added} added, ${report.updated} updated, ${report.removed} removed; ` +
+    `sent ${report.sentFiles} files (${formatBytes(report.sentBytes)}) of ${size} in ${report.ms} ms`
+  );
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof SyncError)
+    return `${error.code}: ${error.message}${error.hint ? `\n  ${error.hint}` : ''}`;
+  return (error as Error).message;
+}
+
+/** `mirrord-mcp-server sync ...`: returns the exit code (0 done, 1 sync failed, 2 bad usage). */
+export async function runSyncCommand(
+  argv: string[],
+  out: NodeJS.WriteStream = process.stdout,
+  err: NodeJS.WriteStream = process.stderr,
+): Promise<number> {
+  let values: ReturnType<typeof parse>['values'];
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parse(argv));
+    if (values.help) {
+      out.write(syncUsage);
+      return 0;
+    }
+    if (!values.url) throw new Error('--url is required');
+    if (!values.workspace) throw new Error('--workspace is required');
+    if (positionals.length > 1) throw new Error(`one directory only, got ${positionals.join(' ')}`);
+    if (!/^https?:\/\//.test(values.url))
+      throw new Error(`--url must start with http:// or https://, got ${values.url}`);
+  } catch (error) {
+    err.write(`mirrord-mcp-server sync: ${(error as Error).message}\n\n${syncUsage}`);
+    return 2;
+  }
+  const dir = positionals[0] ?? '.';
+  const options: SyncOptions = { dir, url: values.url, workspace: values.workspace, token: values.token };
+  const once = async (): Promise<void> => {
+    const report = await syncOnce(options);
+    out.write(values.json ? `${JSON.stringify(report)}\n` : `${describe(report, dir)}\n`);
+  };
+
+  try {
+    await once();
+  } catch (error) {
+    err.write(`mirrord-mcp-server sync: ${describeError(error)}\n`);
+    if (!values.watch) return 1;
+  }
+  if (!values.watch) return 0;
+
+  const debounceMs = Number(values['debounce-ms'] ?? '300');
+  const stop = new AbortController();
+  const onSignal = (): void => {
+    stop.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  err.write(`watching ${dir} for changes (Ctrl-C to stop)\n`);
+  await watchAndSync(
+    {
+      root: dir,
+      debounceMs: Number.isFinite(debounceMs) && debounceMs >= 0 ? debounceMs : 300,
+      sync: once,
+      onError: (error) => err.write(`mirrord-mcp-server sync: ${describeError(error)}\n`),
+    },
+    stop.signal,
+  );
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  return 0;
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      url: { type: 'string' },
+      workspace: { type: 'string' },
+      token: { type: 'string' },
+      watch: { type: 'boolean' },
+      'debounce-ms': { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}

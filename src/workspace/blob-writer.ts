@@ -1,0 +1,104 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { open, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppError } from '../errors.js';
+
+/**
+ * Writes one blob: bytes go to a temp file while they are hashed; only when size and sha256 match
+ * what was declared is the file made read-only and renamed into the blob directory, so a blob in
+ * the store is always whole and correct.
+ */
+export interface BlobWriter {
+  write(chunk: Uint8Array): Promise<void>;
+  /** Verifies and publishes the blob; throws HASH_MISMATCH or UPLOAD_TOO_LARGE. */
+  finish(): Promise<void>;
+  /** Removes the temp file (idempotent). */
+  discard(): Promise<void>;
+}
+
+/** Blobs up to this size are collected in memory and written in one call. */
+export const smallBlobBytes = 256 * 1024;
+
+export async function createBlobWriter(options: {
+  tmpDir: string;
+  destination: string;
+  sha256: string;
+  size: number;
+}): Promise<BlobWriter> {
+  const tmpPath = join(options.tmpDir, `${options.sha256.slice(0, 16)}-${randomBytes(6).toString('hex')}`);
+  const small = options.size <= smallBlobBytes;
+  // Created read-only: the mode applies to later opens, our descriptor stays writable.
+  const handle = small ? undefined : await open(tmpPath, 'wx', 0o444);
+  const parts: Buffer[] = [];
+  const hash = createHash('sha256');
+  let written = 0;
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await handle?.close();
+  };
+  return {
+    async write(chunk) {
+      written += chunk.byteLength;
+      if (written > options.size) {
+        throw new AppError(
+          'UPLOAD_TOO_LARGE',
+          `blob ${options.sha256} sent more than its declared ${options.size} bytes`,
+        );
+      }
+      hash.update(chunk);
+      if (!handle) {
+        // The chunk's memory belongs to the stream; keep a copy.
+        parts.push(Buffer.from(chunk));
+        return;
+      }
+      let offset = 0;
+      while (offset < chunk.byteLength) {
+        const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset);
+        offset += bytesWritten;
+      }
+    },
+    async finish() {
+      await close();
+      if (written !== options.size) {
+        throw new AppError(
+          'HASH_MISMATCH',
+          `blob ${options.sha256} ended after ${written} of its declared ${options.size} bytes`,
+        );
+      }
+      const actual = hash.digest('hex');
+      if (actual !== options.sha256) {
+        throw new AppError('HASH_MISMATCH', `blob declared as ${options.sha256} hashes to ${actual}`);
+      }
+      if (!handle) await writeFile(tmpPath, Buffer.concat(parts), { flag: 'wx', mode: 0o444 });
+      await rename(tmpPath, options.destination);
+    },
+    async discard() {
+      await close().catch(() => undefined);
+      await rm(tmpPath, { force: true });
+    },
+  };
+}
+
+/** Stores a small in-memory blob (the MCP write tool's files). */
+export async function writeBlob(options: {
+  tmpDir: string;
+  destinationFor: (sha256: string) => string;
+  content: Buffer;
+}): Promise<string> {
+  const sha256 = createHash('sha256').update(options.content).digest('hex');
+  const writer = await createBlobWriter({
+    tmpDir: options.tmpDir,
+    destination: options.destinationFor(sha256),
+    sha256,
+    size: options.content.byteLength,
+  });
+  try {
+    await writer.write(options.content);
+    await writer.finish();
+  } finally {
+    await writer.discard();
+  }
+  return sha256;
+}

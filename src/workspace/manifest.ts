@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto';
+import * as z from 'zod';
+import { AppError } from '../errors.js';
+import { parentDirs, parseRelativePath, resolveSymlinkTarget } from './paths.js';
+
+export interface FileEntry {
+  type: 'file';
+  path: string;
+  size: number;
+  executable: boolean;
+  sha256: string;
+}
+
+export interface SymlinkEntry {
+  type: 'symlink';
+  path: string;
+  target: string;
+}
+
+export type TreeEntry = FileEntry | SymlinkEntry;
+
+/** A validated tree: entries sorted by path, with totals and a digest that names its content. */
+export interface Tree {
+  readonly entries: readonly TreeEntry[];
+  readonly files: number;
+  readonly bytes: number;
+  readonly digest: string;
+}
+
+export interface TreeLimits {
+  maxFiles: number;
+  maxBytes: number;
+}
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
+
+/** One manifest line as sent on the wire (the sync protocol's shape). */
+const wireEntry = z.union([
+  z
+    .object({
+      path: z.string(),
+      type: z.literal('file').optional(),
+      size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      /** POSIX mode bits; only the owner's executable bit is kept. */
+      mode: z.number().int().min(0).max(0o7777),
+      sha256,
+    })
+    .strict(),
+  z.object({ path: z.string(), type: z.literal('symlink'), target: z.string() }).strict(),
+]);
+
+export const wireManifestSchema = z.object({ entries: z.array(wireEntry) }).strict();
+export type WireManifest = z.infer<typeof wireManifestSchema>;
+
+/** Parses a manifest from the wire into a Tree, refusing anything unsafe or over the limits. */
+export function parseManifest(raw: unknown, limits: TreeLimits): Tree {
+  const parsed = wireManifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue ? issue.path.join('.') : '';
+    throw new AppError(
+      'INVALID_MANIFEST',
+      `invalid manifest at ${where || '(root)'}: ${issue?.message ?? ''}`,
+    );
+  }
+  const entries: TreeEntry[] = parsed.data.entries.map((entry) =>
+    entry.type === 'symlink'
+      ? { type: 'symlink', path: entry.path, target: entry.target }
+      : {
+          type: 'file',
+          path: entry.path,
+          size: entry.size,
+          executable: (entry.mode & 0o100) !== 0,
+          sha256: entry.sha256,
+        },
+  );
+  return buildTree(entries, limits);
+}
+
+/** Validates entries (paths, symlinks, conflicts, limits) and returns them as a Tree. */
+export function buildTree(input: readonly TreeEntry[], limits: TreeLimits): Tree {
+  if (input.length > limits.maxFiles) {
+    throw new AppError(
+      'TOO_MANY_FILES',
+      `the tree has ${input.length} entries; this server allows ${limits.maxFiles} per workspace`,
+    );
+  }
+  const byPath = new Map<string, TreeEntry>();
+  let bytes = 0;
+  for (const entry of input) {
+    parseRelativePath(entry.path);
+    if (byPath.has(entry.path))
+      throw new AppError('PATH_CONFLICT', `${JSON.stringify(entry.path)} appears twice`);
+    if (entry.type === 'symlink') resolveSymlinkTarget(entry.path, entry.target);
+    else bytes += entry.size;
+    byPath.set(entry.path, entry);
+  }
+  if (bytes > limits.maxBytes) {
+    throw new AppError(
+      'WORKSPACE_TOO_LARGE',
+      `the tree holds ${bytes} bytes; this server allows ${limits.maxBytes} per workspace`,
+    );
+  }
+  // A file's parents must be directories: neither files nor symlinks (a path below a symlink
+  // would be written through it, possibly outside the workspace).
+  for (const entry of byPath.values()) {
+    for (const dir of parentDirs(entry.path)) {
+      const clash = byPath.get(dir);
+      if (clash) {
+        throw new AppError(
+          'PATH_CONFLICT',
+          `${JSON.stringify(entry.path)} lies below ${JSON.stringify(dir)}, which is a ${clash.type}`,
+        );
+      }
+    }
+  }
+  const entries = [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { entries, files: entries.length, bytes, digest: treeDigest(entries) };
+}
+
+/** The sha256 of a canonical rendering of the entries: equal trees have equal digests. */
+export function treeDigest(entries: readonly TreeEntry[]): string {
+  const hash = createHash('sha256');
+  for (const entry of entries) {
+    hash.update(
+      entry.type === 'symlink'
+        ? `l\0${entry.path}\0${entry.target}\n`
+        : `f\0${entry.path}\0${entry.size}\0${entry.executable ? 'x' : '-'}\0${entry.sha256}\n`,
+    );
+  }
+  return hash.digest('hex');
+}
+
+/** The manifest on the wire for a list of entries (what the client sends). */
+export function toWireManifest(entries: readonly TreeEntry[]): WireManifest {
+  return {
+    entries: entries.map((entry) =>
+      entry.type === 'symlink'
+        ? { path: entry.path, type: 'symlink' as const, target: entry.target }
+        : {
+            path: entry.path,
+            size: entry.size,
+            mode: entry.executable ? 0o755 : 0o644,
+            sha256: entry.sha256,
+          },
+    ),
+  };
+}

@@ -1,0 +1,64 @@
+import { chmod, copyFile, link, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { blobPath, type WorkspaceLayout } from './layout.js';
+import type { Tree } from './manifest.js';
+import { forEachLimit } from './mutex.js';
+import { parentDirs } from './paths.js';
+
+const parallelism = 32;
+
+/**
+ * Materializes a tree as `trees/<id>/`: directories are created, files are hard links to their
+ * read-only blobs (so a tree costs one link per file, not a copy), symlinks are recreated. On
+ * failure the partial tree is removed. Nothing points at it until `switchCurrent`.
+ */
+export async function materializeTree(layout: WorkspaceLayout, id: string, tree: Tree): Promise<string> {
+  const dir = join(layout.trees, id);
+  try {
+    await mkdir(dir);
+    const dirs = new Set<string>();
+    for (const entry of tree.entries) for (const parent of parentDirs(entry.path)) dirs.add(parent);
+    // Parents before children: sorting by depth lets each level go in parallel.
+    const byDepth = new Map<number, string[]>();
+    for (const d of dirs) {
+      const depth = d.split('/').length;
+      byDepth.set(depth, [...(byDepth.get(depth) ?? []), d]);
+    }
+    for (const depth of [...byDepth.keys()].sort((a, b) => a - b)) {
+      await forEachLimit(byDepth.get(depth) ?? [], parallelism, (d) => mkdir(join(dir, d)));
+    }
+    await forEachLimit(tree.entries, parallelism, async (entry) => {
+      const target = join(dir, entry.path);
+      if (entry.type === 'symlink') await symlink(entry.target, target);
+      else await link(blobPath(layout, entry.sha256, entry.executable), target);
+    });
+    await writeFile(`${dir}.json`, JSON.stringify({ id, digest: tree.digest, entries: tree.entries }));
+    return dir;
+  } catch (error) {
+    await removeTree(layout, id);
+    throw error;
+  }
+}
+
+/** Makes the executable variant of a blob (a hard link cannot have its own mode). */
+export async function ensureExecutableBlob(layout: WorkspaceLayout, sha256: string): Promise<void> {
+  const plain = blobPath(layout, sha256, false);
+  const exec = blobPath(layout, sha256, true);
+  const tmp = `${exec}.tmp`;
+  await copyFile(plain, tmp);
+  await chmod(tmp, 0o555);
+  await rename(tmp, exec);
+}
+
+/** Points `current` at a tree atomically: a new symlink renamed over the old one. */
+export async function switchCurrent(layout: WorkspaceLayout, id: string): Promise<void> {
+  const tmp = `${layout.current}.${id}`;
+  await rm(tmp, { force: true });
+  await symlink(join('trees', id), tmp);
+  await rename(tmp, layout.current);
+}
+
+export async function removeTree(layout: WorkspaceLayout, id: string): Promise<void> {
+  await rm(join(layout.trees, id), { recursive: true, force: true });
+  await rm(join(layout.trees, `${id}.json`), { force: true });
+}

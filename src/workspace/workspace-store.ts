@@ -1,0 +1,679 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, readFile, readlink, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { createBlobWriter, smallBlobBytes, writeBlob } from './blob-writer.js';
+import { blobPath, newTreeId, workspaceLayout, type WorkspaceLayout } from './layout.js';
+import { buildTree, parseManifest, type FileEntry, type Tree, type TreeEntry } from './manifest.js';
+import { createMutex } from './mutex.js';
+import { parseWorkspaceName } from './paths.js';
+import { ensureExecutableBlob, materializeTree, switchCurrent } from './tree-writer.js';
+import { receiveFrames } from './upload-frames.js';
+import type { SyncSession, WorkspaceState } from './workspace-state.js';
+
+export interface WorkspaceLimits {
+  maxFiles: number;
+  maxBytes: number;
+  maxTotalBytes: number;
+  idleTtlS: number;
+  syncIdleTimeoutS: number;
+  maxBatchBytes: number;
+  maxBatchFiles: number;
+}
+
+export interface WorkspaceStoreDeps {
+  dataDir: string;
+  limits: WorkspaceLimits;
+  logger: Logger;
+  /** Milliseconds since the epoch; tests move it. */
+  now?: () => number;
+}
+
+export interface WorkspaceSummary {
+  name: string;
+  files: number;
+  bytes: number;
+  digest: string | null;
+  treeId: string | null;
+  committedAt: number | null;
+  lastUsedAt: number;
+  syncing: boolean;
+}
+
+export type BeginSyncResult =
+  | { unchanged: true; summary: WorkspaceSummary }
+  | { unchanged: false; syncId: string; missing: { sha256: string; size: number }[]; missingBytes: number };
+
+export interface CommitResult {
+  summary: WorkspaceSummary;
+  changed: { added: number; updated: number; removed: number };
+}
+
+/** One change of workspace_write_files. */
+export type FileChange =
+  { path: string; delete: true } | { path: string; content: Buffer; executable?: boolean | undefined };
+
+/** A tree a run uses: it stays on disk, whatever syncs happen, until released. */
+export interface TreeLease {
+  readonly dir: string;
+  readonly treeId: string;
+  release(): void;
+}
+
+export interface WorkspaceStore {
+  readonly limits: WorkspaceLimits;
+  /** Scans the data directory: restores workspaces, drops leftovers of a previous process. */
+  open(): Promise<void>;
+  list(owner: string): WorkspaceSummary[];
+  summary(owner: string, name: string): WorkspaceSummary;
+  beginSync(owner: string, name: string, manifest: unknown): Promise<BeginSyncResult>;
+  upload(
+    owner: string,
+    name: string,
+    syncId: string,
+    body: AsyncIterable<Uint8Array>,
+  ): Promise<{ received: number; remaining: number }>;
+  commit(owner: string, name: string, syncId: string): Promise<CommitResult>;
+  abort(owner: string, name: string, syncId: string): Promise<void>;
+  writeFiles(owner: string, name: string, changes: readonly FileChange[]): Promise<CommitResult>;
+  /** Leases the current tree for a run (or a read); unknown workspace = WORKSPACE_NOT_FOUND. */
+  lease(owner: string, name: string): TreeLease;
+  remove(owner: string, name: string): Promise<void>;
+  /** Expires idle workspaces and abandoned syncs, collects unused trees and blobs. */
+  sweep(): Promise<void>;
+  /** Waits for background work (garbage collection) to finish. */
+  idle(): Promise<void>;
+}
+
+const useFlushMs = 10_000;
+/** Small blobs written at once during an upload. */
+const writeParallelism = 32;
+
+/** The workspace store: content-addressed blobs per workspace, trees of hard links, atomic switch. */
+export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
+  const { dataDir, limits, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const workspaces = new Map<string, WorkspaceState>();
+  const background = new Set<Promise<void>>();
+  const trash = join(dataDir, 'trash');
+  const key = (owner: string, name: string): string => `${owner}\0${name}`;
+
+  function stateOf(owner: string, name: string): WorkspaceState | undefined {
+    const state = workspaces.get(key(owner, parseWorkspaceName(name)));
+    return state && !state.removed ? state : undefined;
+  }
+
+  function existing(
+    owner: string,
+    name: string,
+  ): WorkspaceState & { current: NonNullable<WorkspaceState['current']> } {
+    const state = stateOf(owner, name);
+    if (!state?.current) {
+      throw new AppError('WORKSPACE_NOT_FOUND', `there is no workspace named ${JSON.stringify(name)}`);
+    }
+    return state as WorkspaceState & { current: NonNullable<WorkspaceState['current']> };
+  }
+
+  function newState(owner: string, name: string, layout: WorkspaceLayout): WorkspaceState {
+    return {
+      owner,
+      name,
+      layout,
+      mutex: createMutex(),
+      current: undefined,
+      blobs: new Set(),
+      leases: new Map(),
+      sync: undefined,
+      retained: new Map(),
+      lastUsedAt: now(),
+      lastPersistedUseAt: 0,
+      removed: false,
+    };
+  }
+
+  async function createState(owner: string, name: string): Promise<WorkspaceState> {
+    const found = stateOf(owner, name);
+    if (found) return found;
+    const layout = workspaceLayout(dataDir, owner, name);
+    for (const dir of [layout.blobs, layout.trees, layout.tmp]) await mkdir(dir, { recursive: true });
+    await writeFile(layout.info, JSON.stringify({ owner, name }));
+    const state = newState(owner, name, layout);
+    workspaces.set(key(owner, name), state);
+    return state;
+  }
+
+  function touch(state: WorkspaceState): void {
+    state.lastUsedAt = now();
+    // The last use survives a restart as the directory's mtime; written at most every few seconds.
+    if (state.lastUsedAt - state.lastPersistedUseAt >= useFlushMs) {
+      state.lastPersistedUseAt = state.lastUsedAt;
+      const when = new Date(state.lastUsedAt);
+      utimes(state.layout.root, when, when).catch(() => undefined);
+    }
+  }
+
+  function summarize(state: WorkspaceState): WorkspaceSummary {
+    return {
+      name: state.name,
+      files: state.current?.tree.files ?? 0,
+      bytes: state.current?.tree.bytes ?? 0,
+      digest: state.current?.tree.digest ?? null,
+      treeId: state.current?.id ?? null,
+      committedAt: state.current?.committedAt ?? null,
+      lastUsedAt: state.lastUsedAt,
+      syncing: state.sync !== undefined,
+    };
+  }
+
+  /** Bytes all workspaces hold or are about to hold (a sync reserves its new tree's size). */
+  function totalBytes(except?: WorkspaceState): number {
+    let total = 0;
+    for (const state of workspaces.values()) {
+      if (state.removed || state === except) continue;
+      total += Math.max(state.current?.tree.bytes ?? 0, state.sync?.tree.bytes ?? 0);
+    }
+    return total;
+  }
+
+  function checkTotal(state: WorkspaceState, tree: Tree): void {
+    const others = totalBytes(state);
+    if (others + tree.bytes > limits.maxTotalBytes) {
+      throw new AppError(
+        'QUOTA_EXCEEDED',
+        `this tree (${tree.bytes} bytes) would bring the server's workspaces to ${others + tree.bytes} bytes; the limit is ${limits.maxTotalBytes}`,
+      );
+    }
+  }
+
+  function syncExpired(sync: SyncSession): boolean {
+    return sync.uploadsInFlight === 0 && now() - sync.lastActivityAt > limits.syncIdleTimeoutS * 1000;
+  }
+
+  function activeSync(state: WorkspaceState, syncId: string): SyncSession {
+    const sync = state.sync;
+    if (sync?.id !== syncId) {
+      throw new AppError(
+        'SYNC_NOT_FOUND',
+        `sync ${syncId} of workspace ${JSON.stringify(state.name)} is not in progress`,
+      );
+    }
+    sync.lastActivityAt = now();
+    return sync;
+  }
+
+  function endSync(state: WorkspaceState, reason: string): void {
+    if (!state.sync) return;
+    logger.info({ workspace: state.name, syncId: state.sync.id, reason }, 'sync ended');
+    if (reason !== 'committed') {
+      const until = now() + limits.syncIdleTimeoutS * 1000;
+      for (const sha of state.sync.received) state.retained.set(sha, until);
+    }
+    state.sync = undefined;
+    schedule(state);
+  }
+
+  async function commitTree(state: WorkspaceState, tree: Tree): Promise<CommitResult> {
+    const previous = state.current?.tree;
+    // Executable files need their own inode (mode is per inode): made once per blob.
+    const needed = new Set<string>();
+    for (const entry of tree.entries) if (entry.type === 'file' && entry.executable) needed.add(entry.sha256);
+    for (const sha of needed) {
+      const exists = await stat(blobPath(state.layout, sha, true)).then(
+        () => true,
+        () => false,
+      );
+      if (!exists) await ensureExecutableBlob(state.layout, sha);
+    }
+    const id = newTreeId();
+    await materializeTree(state.layout, id, tree);
+    await switchCurrent(state.layout, id);
+    state.current = { id, tree, committedAt: now() };
+    touch(state);
+    schedule(state);
+    return { summary: summarize(state), changed: diff(previous, tree) };
+  }
+
+  /** Collects, in the background, trees no run uses and blobs no tree needs. */
+  function schedule(state: WorkspaceState): void {
+    const work = state.mutex
+      .run(() => collect(state))
+      .catch((error: unknown) => {
+        logger.warn({ err: error, workspace: state.name }, 'workspace garbage collection failed');
+      });
+    background.add(work);
+    void work.finally(() => background.delete(work));
+  }
+
+  async function collect(state: WorkspaceState): Promise<void> {
+    if (state.removed) return;
+    const keepTrees = new Set([...state.leases.keys(), ...(state.current ? [state.current.id] : [])]);
+    const keepBlobs = new Set<string>();
+    for (const [sha, until] of state.retained) {
+      if (until > now()) keepBlobs.add(sha);
+      else state.retained.delete(sha);
+    }
+    const trees = [state.current?.tree, state.sync?.tree, ...[...state.leases.values()].map((l) => l.tree)];
+    for (const tree of trees) {
+      for (const entry of tree?.entries ?? []) if (entry.type === 'file') keepBlobs.add(entry.sha256);
+    }
+    const doomed: string[] = [];
+    for (const name of await readdir(state.layout.trees)) {
+      const id = name.replace(/\.json$/, '');
+      if (!keepTrees.has(id) && !name.endsWith('.json')) doomed.push(id);
+    }
+    for (const id of doomed) {
+      // Renamed out of the way at once; the slow recursive delete happens outside the lock.
+      const gone = join(trash, `${basename(state.layout.root)}-${id}-${randomUUID()}`);
+      await rename(join(state.layout.trees, id), gone).catch(() => undefined);
+      await rm(join(state.layout.trees, `${id}.json`), { force: true });
+      emptyTrash(gone);
+    }
+    for (const name of await readdir(state.layout.blobs)) {
+      const sha = name.replace(/\.x$/, '');
+      if (keepBlobs.has(sha)) continue;
+      await rm(join(state.layout.blobs, name), { force: true });
+      state.blobs.delete(sha);
+    }
+  }
+
+  function emptyTrash(path: string): void {
+    const work = rm(path, { recursive: true, force: true }).catch((error: unknown) => {
+      logger.warn({ err: error, path }, 'could not remove an old tree');
+    });
+    background.add(work);
+    void work.finally(() => background.delete(work));
+  }
+
+  async function restore(dir: string): Promise<void> {
+    let info: { owner: string; name: string };
+    try {
+      info = JSON.parse(await readFile(join(dir, 'workspace.json'), 'utf8')) as typeof info;
+    } catch {
+      logger.warn({ dir }, 'ignoring a workspace directory without workspace.json');
+      return;
+    }
+    const layout = workspaceLayout(dataDir, info.owner, info.name);
+    const state = newState(info.owner, info.name, layout);
+    state.lastUsedAt = (await stat(layout.root)).mtimeMs;
+    await rm(layout.tmp, { recursive: true, force: true });
+    await mkdir(layout.tmp, { recursive: true });
+    await mkdir(layout.trees, { recursive: true });
+    await mkdir(layout.blobs, { recursive: true });
+    const target = await readlink(layout.current).catch(() => undefined);
+    if (target) {
+      const id = basename(target);
+      const saved = JSON.parse(await readFile(join(layout.trees, `${id}.json`), 'utf8')) as {
+        entries: TreeEntry[];
+      };
+      const tree = buildTree(saved.entries, {
+        maxFiles: Number.MAX_SAFE_INTEGER,
+        maxBytes: Number.MAX_SAFE_INTEGER,
+      });
+      const committedAt = (await stat(join(layout.trees, `${id}.json`))).mtimeMs;
+      state.current = { id, tree, committedAt };
+    }
+    for (const name of await readdir(layout.blobs)) {
+      if (name.endsWith('.tmp')) await rm(join(layout.blobs, name), { force: true });
+      else if (!name.endsWith('.x')) state.blobs.add(name);
+    }
+    workspaces.set(key(info.owner, info.name), state);
+    schedule(state);
+  }
+
+  async function removeState(state: WorkspaceState): Promise<void> {
+    state.removed = true;
+    workspaces.delete(key(state.owner, state.name));
+    const gone = join(trash, `${basename(state.layout.root)}-${randomUUID()}`);
+    await rename(state.layout.root, gone).catch(() => undefined);
+    emptyTrash(gone);
+  }
+
+  const store: WorkspaceStore = {
+    limits,
+
+    async open() {
+      await mkdir(join(dataDir, 'workspaces'), { recursive: true });
+      await rm(trash, { recursive: true, force: true });
+      await mkdir(trash, { recursive: true });
+      for (const ownerDir of await readdir(join(dataDir, 'workspaces'))) {
+        const base = join(dataDir, 'workspaces', ownerDir);
+        for (const name of await readdir(base)) await restore(join(base, name));
+      }
+      logger.info({ dataDir, workspaces: workspaces.size }, 'workspaces ready');
+    },
+
+    list(owner) {
+      return [...workspaces.values()]
+        .filter((state) => state.owner === owner && !state.removed && state.current)
+        .map(summarize)
+        .sort((a, b) => a.name.localeCompare(b.name));
+    },
+
+    summary(owner, name) {
+      return summarize(existing(owner, name));
+    },
+
+    async beginSync(owner, name, manifest) {
+      parseWorkspaceName(name);
+      const tree = parseManifest(manifest, limits);
+      const state = await createState(owner, name);
+      return state.mutex.run((): BeginSyncResult => {
+        if (state.sync && !syncExpired(state.sync)) {
+          throw new AppError(
+            'SYNC_IN_PROGRESS',
+            `workspace ${JSON.stringify(name)} is being synced (sync ${state.sync.id}, started ${new Date(state.sync.startedAt).toISOString()})`,
+          );
+        }
+        if (state.sync) endSync(state, 'abandoned');
+        touch(state);
+        if (state.current?.tree.digest === tree.digest) return { unchanged: true, summary: summarize(state) };
+        checkTotal(state, tree);
+        const missing = new Map<string, number>();
+        for (const entry of tree.entries) {
+          if (entry.type === 'file' && !state.blobs.has(entry.sha256)) missing.set(entry.sha256, entry.size);
+        }
+        const sync: SyncSession = {
+          id: randomUUID(),
+          tree,
+          missing,
+          claimed: new Set(),
+          received: new Set(),
+          uploadsInFlight: 0,
+          lastActivityAt: now(),
+          startedAt: now(),
+        };
+        state.sync = sync;
+        logger.info(
+          { workspace: name, syncId: sync.id, files: tree.files, missing: missing.size },
+          'sync started',
+        );
+        let missingBytes = 0;
+        for (const size of missing.values()) missingBytes += size;
+        return {
+          unchanged: false,
+          syncId: sync.id,
+          missing: [...missing].map(([sha256, size]) => ({ sha256, size })),
+          missingBytes,
+        };
+      });
+    },
+
+    async upload(owner, name, syncId, body) {
+      const state = existingOrSyncing(owner, name);
+      const sync = activeSync(state, syncId);
+      sync.uploadsInFlight += 1;
+      let batchBytes = 0;
+      let batchFiles = 0;
+      const open = new Set<Awaited<ReturnType<typeof createBlobWriter>>>();
+      // Small blobs are verified in memory and written in the background, several at a time, so
+      // that the file system's latency overlaps with receiving the next ones.
+      const writing = new Set<Promise<void>>();
+      let failure: unknown;
+      const settle = async (limit: number): Promise<void> => {
+        while (writing.size > limit) await Promise.race(writing);
+        if (failure !== undefined) throw failure as Error;
+      };
+      try {
+        await receiveFrames(body, {
+          start: async (sha256, size) => {
+            if (state.sync !== sync) {
+              throw new AppError('SYNC_NOT_FOUND', `sync ${syncId} ended during the upload`);
+            }
+            const declared = sync.missing.get(sha256);
+            if (declared === undefined || sync.claimed.has(sha256)) {
+              throw new AppError(
+                'UNEXPECTED_BLOB',
+                `blob ${sha256} was not asked for in this sync, or was sent twice`,
+              );
+            }
+            if (size !== declared) {
+              throw new AppError(
+                'UPLOAD_TOO_LARGE',
+                `blob ${sha256} is declared as ${declared} bytes in the manifest, not ${size}`,
+              );
+            }
+            batchFiles += 1;
+            if (batchFiles > limits.maxBatchFiles) {
+              throw new AppError(
+                'UPLOAD_TOO_LARGE',
+                `an upload batch holds at most ${limits.maxBatchFiles} blobs`,
+              );
+            }
+            if (batchFiles > 1 && batchBytes + size > limits.maxBatchBytes) {
+              throw new AppError(
+                'UPLOAD_TOO_LARGE',
+                `an upload batch holds at most ${limits.maxBatchBytes} bytes (one larger blob may go alone)`,
+              );
+            }
+            batchBytes += size;
+            sync.claimed.add(sha256);
+            await settle(writeParallelism);
+            const writer = await createBlobWriter({
+              tmpDir: state.layout.tmp,
+              destination: blobPath(state.layout, sha256, false),
+              sha256,
+              size,
+            });
+            open.add(writer);
+            return {
+              write: async (chunk) => {
+                sync.lastActivityAt = now();
+                await writer.write(chunk);
+              },
+              finish: async () => {
+                const done = writer.finish().then(() => {
+                  open.delete(writer);
+                  state.blobs.add(sha256);
+                  sync.received.add(sha256);
+                });
+                if (size > smallBlobBytes) {
+                  await done;
+                  return;
+                }
+                const tracked = done.catch((error: unknown) => {
+                  failure ??= error;
+                });
+                writing.add(tracked);
+                void tracked.finally(() => writing.delete(tracked));
+                await settle(writeParallelism);
+              },
+            };
+          },
+        });
+        await settle(0);
+      } catch (error) {
+        // A failed upload ends its sync: the previous tree stays; whole blobs are kept for the next try.
+        await Promise.allSettled(writing);
+        for (const writer of open) await writer.discard();
+        if (state.sync === sync) endSync(state, `upload failed: ${(error as Error).message}`);
+        throw error;
+      } finally {
+        sync.uploadsInFlight -= 1;
+        sync.lastActivityAt = now();
+      }
+      return { received: sync.received.size, remaining: sync.missing.size - sync.received.size };
+    },
+
+    async commit(owner, name, syncId) {
+      const state = existingOrSyncing(owner, name);
+      activeSync(state, syncId);
+      return state.mutex.run(async () => {
+        const sync = activeSync(state, syncId);
+        const lacking = [...sync.missing.keys()].filter((sha) => !sync.received.has(sha));
+        if (lacking.length > 0 || sync.uploadsInFlight > 0) {
+          throw new AppError(
+            'MISSING_BLOBS',
+            `${lacking.length} blob(s) were not uploaded yet${sync.uploadsInFlight > 0 ? ' (an upload is still running)' : ''}: ${lacking.slice(0, 5).join(', ')}${lacking.length > 5 ? ', ...' : ''}`,
+            { missing: lacking.slice(0, 100) },
+          );
+        }
+        try {
+          const result = await commitTree(state, sync.tree);
+          logger.info(
+            { workspace: name, syncId, treeId: result.summary.treeId, ...result.changed },
+            'sync committed',
+          );
+          return result;
+        } finally {
+          endSync(state, 'committed');
+        }
+      });
+    },
+
+    async abort(owner, name, syncId) {
+      const state = existingOrSyncing(owner, name);
+      activeSync(state, syncId);
+      endSync(state, 'aborted by the client');
+      if (!state.current) await removeState(state);
+    },
+
+    async writeFiles(owner, name, changes) {
+      parseWorkspaceName(name);
+      const state = await createState(owner, name);
+      return state.mutex
+        .run(async () => {
+          if (state.sync && !syncExpired(state.sync)) {
+            throw new AppError(
+              'SYNC_IN_PROGRESS',
+              `workspace ${JSON.stringify(name)} is being synced; retry when it is done`,
+            );
+          }
+          const entries = new Map<string, TreeEntry>(
+            (state.current?.tree.entries ?? []).map((e) => [e.path, e]),
+          );
+          for (const change of changes) {
+            if (!('delete' in change)) continue;
+            const below = `${change.path}/`;
+            const doomed = [...entries.keys()].filter(
+              (path) => path === change.path || path.startsWith(below),
+            );
+            if (doomed.length === 0) {
+              throw new AppError(
+                'PATH_NOT_FOUND',
+                `cannot delete ${JSON.stringify(change.path)}: it is not in the workspace`,
+              );
+            }
+            for (const path of doomed) entries.delete(path);
+          }
+          const written: FileEntry[] = [];
+          for (const change of changes) {
+            if ('delete' in change) continue;
+            const previous = entries.get(change.path);
+            written.push({
+              type: 'file',
+              path: change.path,
+              size: change.content.byteLength,
+              executable: change.executable ?? (previous?.type === 'file' && previous.executable),
+              sha256: '',
+            });
+            entries.set(change.path, written[written.length - 1] as FileEntry);
+          }
+          // Validate the whole new tree (paths, conflicts, quotas) before anything is stored.
+          const draft = buildTree(
+            [...entries.values()].map((e) =>
+              e.type === 'file' && e.sha256 === '' ? { ...e, sha256: '0'.repeat(64) } : e,
+            ),
+            limits,
+          );
+          checkTotal(state, draft);
+          for (const [index, change] of changes
+            .filter((c): c is Exclude<FileChange, { delete: true }> => !('delete' in c))
+            .entries()) {
+            const entry = written[index] as FileEntry;
+            entry.sha256 = await writeBlob({
+              tmpDir: state.layout.tmp,
+              destinationFor: (sha) => blobPath(state.layout, sha, false),
+              content: change.content,
+            });
+            state.blobs.add(entry.sha256);
+          }
+          const tree = buildTree([...entries.values()], limits);
+          const result = await commitTree(state, tree);
+          logger.info(
+            { workspace: name, treeId: result.summary.treeId, ...result.changed },
+            'workspace files written',
+          );
+          return result;
+        })
+        .finally(() => {
+          if (!state.current && !state.sync) void removeState(state);
+        });
+    },
+
+    lease(owner, name) {
+      const state: WorkspaceState = existing(owner, name);
+      if (!state.current) throw new AppError('INTERNAL', 'unreachable: a workspace without a tree');
+      const { id, tree } = state.current;
+      const held = state.leases.get(id) ?? { count: 0, tree };
+      held.count += 1;
+      state.leases.set(id, held);
+      touch(state);
+      let released = false;
+      return {
+        dir: join(state.layout.trees, id),
+        treeId: id,
+        release: () => {
+          if (released) return;
+          released = true;
+          held.count -= 1;
+          if (held.count === 0) state.leases.delete(id);
+          touch(state);
+          if (state.current?.id !== id) schedule(state);
+        },
+      };
+    },
+
+    async remove(owner, name) {
+      const state = existing(owner, name);
+      await state.mutex.run(async () => {
+        if (state.sync && !syncExpired(state.sync)) {
+          throw new AppError('SYNC_IN_PROGRESS', `workspace ${JSON.stringify(name)} is being synced`);
+        }
+        if (state.leases.size > 0) {
+          throw new AppError('SYNC_IN_PROGRESS', `workspace ${JSON.stringify(name)} is in use by a run`);
+        }
+        await removeState(state);
+      });
+    },
+
+    async sweep() {
+      for (const state of [...workspaces.values()]) {
+        if (state.sync && syncExpired(state.sync)) endSync(state, 'abandoned');
+        await state.mutex.run(async () => {
+          const idleMs = now() - state.lastUsedAt;
+          if (state.leases.size > 0 || state.sync || state.removed) return;
+          if (state.current && idleMs <= limits.idleTtlS * 1000) return;
+          logger.info({ workspace: state.name, idleS: Math.round(idleMs / 1000) }, 'workspace expired');
+          await removeState(state);
+        });
+      }
+    },
+
+    async idle() {
+      while (background.size > 0) await Promise.all([...background]);
+    },
+  };
+
+  function existingOrSyncing(owner: string, name: string): WorkspaceState {
+    const state = stateOf(owner, name);
+    if (!state)
+      throw new AppError('WORKSPACE_NOT_FOUND', `there is no workspace named ${JSON.stringify(name)}`);
+    return state;
+  }
+
+  return store;
+}
+
+function diff(previous: Tree | undefined, next: Tree): { added: number; updated: number; removed: number } {
+  const before = new Map((previous?.entries ?? []).map((e) => [e.path, e]));
+  let added = 0;
+  let updated = 0;
+  for (const entry of next.entries) {
+    const old = before.get(entry.path);
+    before.delete(entry.path);
+    if (!old) added += 1;
+    else if (JSON.stringify(old) !== JSON.stringify(entry)) updated += 1;
+  }
+  return { added, updated, removed: before.size };
+}

@@ -1,0 +1,507 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectClient, type TestClient } from '../helpers/clients.js';
+import { cliPath } from '../helpers/paths.js';
+import { waitFor } from '../helpers/processes.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+const sha = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+
+let server: TestServer;
+let dataDir: string;
+let project: string;
+let home: string;
+
+/** Runs the built `sync` CLI; resolves with its exit code and output. */
+function syncCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cliPath, 'sync', ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: home, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function syncJson(dir: string, workspace: string): Promise<Record<string, any>> {
+  const result = await syncCli([dir, '--url', server.url, '--workspace', workspace, '--json']);
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout.trim().split('\n').at(-1)!);
+}
+
+async function put(dir: string, path: string, content: string | Buffer): Promise<void> {
+  await mkdir(join(dir, path, '..'), { recursive: true });
+  await writeFile(join(dir, path), content);
+}
+
+const api = (path: string, init: RequestInit = {}) => fetch(`${server.url}/workspaces${path}`, init);
+const digestOf = async (name: string): Promise<string> =>
+  ((await (await api(`/${name}`)).json()) as any).digest;
+
+async function beginSync(name: string, entries: unknown[]): Promise<Response> {
+  return api(`/${name}/syncs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ entries }),
+  });
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'mms-data-'));
+  home = await mkdtemp(join(tmpdir(), 'mms-synchome-'));
+  project = await mkdtemp(join(tmpdir(), 'mms-project-'));
+  server = await startServer({
+    env: {
+      MIRRORD_MCP_WORKSPACES_DATA_DIR: dataDir,
+      MIRRORD_MCP_WORKSPACES_MAX_FILES: '200',
+      MIRRORD_MCP_WORKSPACES_MAX_BYTES: String(16 * 1024 * 1024),
+      MIRRORD_MCP_WORKSPACES_MAX_MANIFEST_BYTES: String(64 * 1024),
+      MIRRORD_MCP_WORKSPACES_MAX_READ_BYTES: '64',
+      MIRRORD_MCP_RUN_KILL_GRACE_MS: '500',
+    },
+  });
+  await put(project, 'src/a.txt', 'version one\n');
+  await put(project, 'run.sh', '#!/bin/sh\necho "script ran in $(basename "$PWD")"\n');
+  await chmod(join(project, 'run.sh'), 0o755);
+  await symlink('src/a.txt', join(project, 'a-link'));
+  await put(project, '.gitignore', 'node_modules/\n');
+  await put(project, '.mirrordignore', '*.secret\n');
+  await put(project, 'node_modules/dep/index.js', 'ignored');
+  await put(project, 'creds.secret', 'ignored');
+});
+
+afterAll(async () => {
+  await server.stop();
+  await server.cleanup();
+  for (const dir of [dataDir, home, project]) await rm(dir, { recursive: true, force: true });
+});
+
+describe('sync CLI + run in a workspace', () => {
+  let client: TestClient;
+  beforeAll(async () => {
+    client = await connectClient('v2-http', server.url);
+  });
+  afterAll(async () => {
+    await client.close();
+  });
+
+  it('syncs a project, honouring ignore files, then re-syncs nothing when nothing changed', async () => {
+    const first = await syncJson(project, 'app');
+    expect(first).toMatchObject({ unchanged: false, files: 5, sentFiles: 4, added: 5 });
+    const again = await syncJson(project, 'app');
+    expect(again).toMatchObject({ unchanged: true, files: 5, sentFiles: 0, hashedFiles: 0 });
+    const human = await syncCli([project, '--url', server.url, '--workspace', 'app']);
+    expect(human.stdout).toMatch(/^app is up to date \(5 files, [\d.]+ \w+\); checked in \d+ ms\n$/);
+  });
+
+  it('runs with `workspace` and a relative cwd, with executable bits and symlinks kept', async () => {
+    const result = await client.callTool('run', {
+      cmd_str: 'cat a.txt; cat ../a-link; ../run.sh; ls -A .. | tr "\\n" " "',
+      deployment: 'api',
+      workspace: 'app',
+      cwd: 'src',
+    });
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent!.stdout).toBe(
+      'version one\nversion one\nscript ran in src\n.gitignore .mirrordignore a-link run.sh src ',
+    );
+    expect(result.structuredContent!.notes.join(' ')).toMatch(/ran in workspace app \(tree /);
+  });
+
+  it('a one-file change sends one file; deleted files disappear', async () => {
+    await put(project, 'src/a.txt', 'version two\n');
+    await put(project, 'src/b.txt', 'bee\n');
+    const report = await syncJson(project, 'app');
+    expect(report).toMatchObject({ sentFiles: 2, added: 1, updated: 1, removed: 0 });
+    await rm(join(project, 'src/b.txt'));
+    expect(await syncJson(project, 'app')).toMatchObject({ sentFiles: 0, removed: 1 });
+    const result = await client.callTool('run', {
+      cmd_str: 'cat src/a.txt; ls src',
+      deployment: 'api',
+      workspace: 'app',
+    });
+    expect(result.structuredContent!.stdout).toBe('version two\na.txt\n');
+  });
+
+  it('a sync during a run does not disturb the run', async () => {
+    const running = client.callTool('run', {
+      cmd_str: 'sleep 1.5; cat src/a.txt',
+      deployment: 'api',
+      workspace: 'app',
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await put(project, 'src/a.txt', 'version three\n');
+    expect(await syncJson(project, 'app')).toMatchObject({ updated: 1 });
+    expect((await running).structuredContent!.stdout).toBe('version two\n');
+    const after = await client.callTool('run', {
+      cmd_str: 'cat src/a.txt',
+      deployment: 'api',
+      workspace: 'app',
+    });
+    expect(after.structuredContent!.stdout).toBe('version three\n');
+  });
+
+  it.each([
+    [{}, 'WORKSPACE_REQUIRED'],
+    [{ workspace: 'nope' }, 'WORKSPACE_NOT_FOUND'],
+    [{ workspace: '../app' }, 'INVALID_WORKSPACE_NAME'],
+    [{ workspace: 'app', cwd: '/tmp' }, 'INVALID_CWD'],
+    [{ workspace: 'app', cwd: '../..' }, 'INVALID_PATH'],
+    [{ workspace: 'app', cwd: 'missing' }, 'PATH_NOT_FOUND'],
+    [{ workspace: 'app', cwd: 'run.sh' }, 'INVALID_CWD'],
+  ])('run with %j is refused with %s', async (args, code) => {
+    const result = await client.callTool('run', { cmd_str: 'true', deployment: 'api', ...args });
+    expect(result.isError).toBe(true);
+    expect(result.structuredContent!.error.code).toBe(code);
+  });
+
+  it('advertises the workspace tools with schemas and annotations', async () => {
+    const tools = await client.listTools();
+    for (const [name, readOnly] of [
+      ['workspace_write_files', false],
+      ['workspace_list', true],
+      ['workspace_read_file', true],
+    ] as const) {
+      const tool = tools.find((t) => t.name === name);
+      expect(tool?.title).toBeTruthy();
+      expect(tool?.outputSchema).toBeDefined();
+      expect(tool?.annotations).toMatchObject({ readOnlyHint: readOnly, openWorldHint: false });
+    }
+    expect(tools.find((t) => t.name === 'run')!.inputSchema.properties.workspace).toBeDefined();
+  });
+
+  it('workspace_write_files, workspace_list and workspace_read_file', async () => {
+    const written = await client.callTool('workspace_write_files', {
+      workspace: 'scratch',
+      files: [
+        { path: 'hello.sh', content: 'echo hello from scratch', executable: true },
+        { path: 'data/bin', content: Buffer.from([0, 1, 2, 255]).toString('base64'), encoding: 'base64' },
+        { path: 'data/long.txt', content: 'x'.repeat(100) },
+      ],
+    });
+    expect(written.isError).toBeFalsy();
+    expect(written.structuredContent).toMatchObject({ workspace: 'scratch', files: 3, added: 3 });
+    const ran = await client.callTool('run', {
+      cmd_str: './hello.sh',
+      deployment: 'api',
+      workspace: 'scratch',
+    });
+    expect(ran.structuredContent!.stdout).toBe('hello from scratch\n');
+
+    const all = await client.callTool('workspace_list', {});
+    expect(all.structuredContent!.workspaces.map((w: any) => w.name)).toEqual(['app', 'scratch']);
+    const listed = await client.callTool('workspace_list', { workspace: 'scratch', path: 'data' });
+    expect(listed.structuredContent!.entries).toEqual([
+      { path: 'data/bin', type: 'file', size: 4, executable: false },
+      { path: 'data/long.txt', type: 'file', size: 100, executable: false },
+    ]);
+    const truncated = await client.callTool('workspace_list', { workspace: 'app', max_entries: 2 });
+    expect(truncated.structuredContent!.truncated).toBe(true);
+
+    const bin = await client.callTool('workspace_read_file', { workspace: 'scratch', path: 'data/bin' });
+    expect(bin.structuredContent).toMatchObject({
+      encoding: 'base64',
+      content: 'AAEC/w==',
+      truncated: false,
+      size: 4,
+    });
+    const long = await client.callTool('workspace_read_file', {
+      workspace: 'scratch',
+      path: 'data/long.txt',
+      max_bytes: 1000,
+    });
+    expect(long.structuredContent).toMatchObject({
+      encoding: 'utf8',
+      content: 'x'.repeat(64),
+      truncated: true,
+      size: 100,
+    });
+
+    const removed = await client.callTool('workspace_write_files', {
+      workspace: 'scratch',
+      files: [{ path: 'data', delete: true }],
+    });
+    expect(removed.structuredContent).toMatchObject({ removed: 2, files: 1 });
+  });
+
+  it.each([
+    ['workspace_read_file', { workspace: 'app', path: '../etc/passwd' }, 'INVALID_PATH'],
+    ['workspace_read_file', { workspace: 'app', path: 'src' }, 'NOT_A_FILE'],
+    ['workspace_read_file', { workspace: 'app', path: 'nope.txt' }, 'PATH_NOT_FOUND'],
+    ['workspace_read_file', { workspace: 'ghost', path: 'a' }, 'WORKSPACE_NOT_FOUND'],
+    ['workspace_list', { workspace: 'app', path: '/etc' }, 'INVALID_PATH'],
+    ['workspace_list', { workspace: 'app', path: 'run.sh' }, 'INVALID_CWD'],
+    ['workspace_write_files', { workspace: 'app', files: [{ path: 'a\\b', content: 'x' }] }, 'INVALID_PATH'],
+    ['workspace_write_files', { workspace: 'app', files: [{ path: 'a\0b', content: 'x' }] }, 'INVALID_PATH'],
+    ['workspace_write_files', { workspace: 'app', files: [{ path: 'x' }] }, 'INVALID_ARGUMENT'],
+    [
+      'workspace_write_files',
+      { workspace: 'app', files: [{ path: 'x', content: 'y', delete: true }] },
+      'INVALID_ARGUMENT',
+    ],
+    [
+      'workspace_write_files',
+      { workspace: 'app', files: [{ path: 'x', content: '%%', encoding: 'base64' }] },
+      'INVALID_ARGUMENT',
+    ],
+    [
+      'workspace_write_files',
+      {
+        workspace: 'app',
+        files: [
+          { path: 'x', content: 'a' },
+          { path: 'x', content: 'b' },
+        ],
+      },
+      'PATH_CONFLICT',
+    ],
+    [
+      'workspace_write_files',
+      { workspace: 'app', files: [{ path: 'run.sh/x', content: 'a' }] },
+      'PATH_CONFLICT',
+    ],
+  ])('%s %j is refused with %s', async (tool, args, code) => {
+    const before = await digestOf('app');
+    const result = await client.callTool(tool, args);
+    expect(result.isError).toBe(true);
+    expect(result.structuredContent!.error.code).toBe(code);
+    expect(await digestOf('app')).toBe(before);
+  });
+});
+
+describe('the sync API refuses attacks and leaves the previous tree intact', () => {
+  const good = { path: 'ok.txt', size: 2, mode: 0o644, sha256: sha('ok') };
+  const cases: [string, unknown[], number, string][] = [
+    ['traversal', [{ ...good, path: '../../etc/cron.d/x' }], 400, 'INVALID_PATH'],
+    ['an absolute path', [{ ...good, path: '/etc/passwd' }], 400, 'INVALID_PATH'],
+    ['a NUL byte', [{ ...good, path: 'a\0b' }], 400, 'INVALID_PATH'],
+    ['a backslash', [{ ...good, path: '..\\..\\x' }], 400, 'INVALID_PATH'],
+    ['a symlink escape', [{ path: 'l', type: 'symlink', target: '../../../etc' }], 400, 'SYMLINK_ESCAPE'],
+    [
+      'a path below a symlink',
+      [
+        { path: 'l', type: 'symlink', target: 'd' },
+        { ...good, path: 'l/x' },
+      ],
+      400,
+      'PATH_CONFLICT',
+    ],
+    [
+      'too many files',
+      Array.from({ length: 201 }, (_, i) => ({ ...good, path: `f${i}` })),
+      413,
+      'TOO_MANY_FILES',
+    ],
+    ['too many bytes', [{ ...good, size: 17 * 1024 * 1024 }], 413, 'WORKSPACE_TOO_LARGE'],
+    [
+      'an oversized manifest',
+      Array.from({ length: 2000 }, (_, i) => ({ ...good, path: `${'d'.repeat(40)}/${i}` })),
+      413,
+      'UPLOAD_TOO_LARGE',
+    ],
+  ];
+
+  it.each(cases)('%s', async (_label, entries, status, code) => {
+    const before = await digestOf('app');
+    const response = await beginSync('app', entries);
+    expect(response.status).toBe(status);
+    expect(((await response.json()) as any).error.code).toBe(code);
+    expect(await digestOf('app')).toBe(before);
+  });
+
+  async function currentEntries(): Promise<unknown[]> {
+    // The manifest of the current tree plus one new file: a real change to sync.
+    const list = await (await api('/app')).json();
+    expect(list).toMatchObject({ name: 'app' });
+    return [good];
+  }
+
+  it('a hash mismatch, then a concurrent sync (409), each leaving the tree as it was', async () => {
+    const before = await digestOf('app');
+    const begun = (await (await beginSync('app', await currentEntries())).json()) as any;
+    expect(begun.missing).toEqual([{ sha256: sha('ok'), size: 2 }]);
+    const second = await beginSync('app', [{ ...good, path: 'other.txt' }]);
+    expect(second.status).toBe(409);
+    expect(((await second.json()) as any).error.code).toBe('SYNC_IN_PROGRESS');
+    const upload = await api(`/app/syncs/${begun.sync_id}/blobs`, {
+      method: 'PUT',
+      body: `${sha('ok')} 2\nKO`,
+    });
+    expect(upload.status).toBe(400);
+    expect(((await upload.json()) as any).error.code).toBe('HASH_MISMATCH');
+    const commit = await api(`/app/syncs/${begun.sync_id}/commit`, { method: 'POST' });
+    expect(commit.status).toBe(404);
+    expect(await digestOf('app')).toBe(before);
+  });
+
+  it('an upload interrupted half way', async () => {
+    const before = await digestOf('app');
+    const big = Buffer.alloc(4 * 1024 * 1024, 'z');
+    const begun = (await (
+      await beginSync('app', [{ path: 'big.bin', size: big.length, mode: 0o644, sha256: sha(big) }])
+    ).json()) as any;
+    const abort = new AbortController();
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (sent === 0) controller.enqueue(Buffer.from(`${sha(big)} ${big.length}\n`));
+        if (sent >= big.length / 2) {
+          abort.abort();
+          return;
+        }
+        controller.enqueue(big.subarray(sent, sent + 256 * 1024));
+        sent += 256 * 1024;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      },
+    });
+    const upload = api(`/app/syncs/${begun.sync_id}/blobs`, {
+      method: 'PUT',
+      body,
+      duplex: 'half',
+      signal: abort.signal,
+    } as RequestInit);
+    await expect(upload).rejects.toThrow();
+    // The server notices, ends the sync (a new one is accepted), and keeps the previous tree.
+    const next = await waitFor(
+      async () => (await beginSync('app', [good])).status,
+      (status) => status === 201,
+    );
+    expect(next).toBe(201);
+    expect(await digestOf('app')).toBe(before);
+    const leftovers = (await readdir(dataDir, { recursive: true })).filter((p) => p.includes('/tmp/'));
+    expect(leftovers).toEqual([]);
+    const run = await connectClient('v1-sse', server.url);
+    try {
+      const result = await run.callTool('run', {
+        cmd_str: 'cat src/a.txt; ls -A',
+        deployment: 'api',
+        workspace: 'app',
+      });
+      expect(result.structuredContent!.stdout).toBe(
+        'version three\n.gitignore\n.mirrordignore\na-link\nrun.sh\nsrc\n',
+      );
+    } finally {
+      await run.close();
+    }
+  });
+
+  it('refuses a foreign Origin like MCP does', async () => {
+    const response = await api('', { headers: { origin: 'http://evil.example' } });
+    expect(response.status).toBe(403);
+  });
+
+  it('refuses a blob upload or commit for an unknown sync', async () => {
+    const response = await api('/app/syncs/nope/commit', { method: 'POST' });
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as any).error.code).toBe('SYNC_NOT_FOUND');
+  });
+});
+
+describe('sync CLI errors and --watch', () => {
+  it('refuses a symlink pointing outside, naming it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mms-evil-'));
+    try {
+      await symlink('/etc/passwd', join(dir, 'passwd'));
+      const result = await syncCli([dir, '--url', server.url, '--workspace', 'evil']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(
+        /SYMLINK_ESCAPE: symlink "passwd" -> "\/etc\/passwd" has an absolute target/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 2 on bad usage and 1 when the server is unreachable', async () => {
+    const usage = await syncCli([project, '--workspace', 'x']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/--url is required/);
+    const down = await syncCli([project, '--url', 'http://127.0.0.1:1', '--workspace', 'x']);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/UNREACHABLE: cannot reach http:\/\/127\.0\.0\.1:1/);
+  });
+
+  it('--watch re-syncs on change and stops on SIGINT', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mms-watch-'));
+    try {
+      await put(dir, 'w.txt', 'one');
+      const child = spawn(
+        process.execPath,
+        [
+          cliPath,
+          'sync',
+          dir,
+          '--url',
+          server.url,
+          '--workspace',
+          'watched',
+          '--watch',
+          '--debounce-ms',
+          '100',
+        ],
+        { env: { PATH: process.env.PATH ?? '', HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stdout = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      await waitFor(
+        () => stdout,
+        (s) => s.includes('synced'),
+        10_000,
+      );
+      const first = await digestOf('watched');
+      await put(dir, 'w.txt', 'two');
+      const second = await waitFor(
+        () => digestOf('watched'),
+        (d) => d !== first,
+        10_000,
+      );
+      expect(second).not.toBe(first);
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(stdout.match(/synced/g)?.length).toBe(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a server without workspaces', () => {
+  let local: TestServer;
+  beforeAll(async () => {
+    local = await startServer();
+  });
+  afterAll(async () => {
+    await local.stop();
+    await local.cleanup();
+  });
+
+  it('keeps accepting an absolute cwd and refuses `workspace` and the sync API clearly', async () => {
+    const client = await connectClient('v2-sse', local.url);
+    try {
+      const ok = await client.callTool('run', { cmd_str: 'pwd', deployment: 'api', cwd: project });
+      expect(ok.structuredContent!.stdout).toBe(`${project}\n`);
+      const refused = await client.callTool('run', { cmd_str: 'pwd', deployment: 'api', workspace: 'app' });
+      expect(refused.structuredContent!.error.code).toBe('WORKSPACES_DISABLED');
+      const listed = await client.callTool('workspace_list', {});
+      expect(listed.structuredContent!.error.code).toBe('WORKSPACES_DISABLED');
+    } finally {
+      await client.close();
+    }
+    const response = await fetch(`${local.url}/workspaces/app`);
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as any).error.code).toBe('WORKSPACES_DISABLED');
+  });
+});

@@ -1,0 +1,62 @@
+import { mkdtemp, rm, writeFile, readFile, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { hashCachePath, loadHashCache } from '../../../src/sync/hash-cache.js';
+import { hashEntries } from '../../../src/sync/hash-files.js';
+import { walkProject } from '../../../src/sync/walk.js';
+
+let root: string;
+let cacheFile: string;
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'mms-hash-'));
+  cacheFile = join(await mkdtemp(join(tmpdir(), 'mms-cache-')), 'c.json');
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+  await rm(join(cacheFile, '..'), { recursive: true, force: true });
+});
+
+describe('hash cache', () => {
+  it('hashes once, trusts unchanged files, re-hashes changed ones and forgets deleted ones', async () => {
+    await writeFile(join(root, 'a'), 'alpha');
+    await writeFile(join(root, 'b'), 'beta');
+    await writeFile(join(root, 'big'), Buffer.alloc(3 * 1024 * 1024, 7));
+    let cache = await loadHashCache(cacheFile, root);
+    const first = await hashEntries(root, await walkProject(root), cache);
+    expect(first.hashed).toBe(3);
+    expect(first.hashes.get('a')).toBe('8ed3f6ad685b959ead7022518e1af76cd816f8e8ec7ccdda1ed4018e8f2223f8');
+    await cache.save(await walkProject(root));
+
+    cache = await loadHashCache(cacheFile, root);
+    expect((await hashEntries(root, await walkProject(root), cache)).hashed).toBe(0);
+
+    await writeFile(join(root, 'b'), 'BETA');
+    await utimes(join(root, 'b'), new Date(5000), new Date(5000));
+    await rm(join(root, 'a'));
+    const third = await hashEntries(root, await walkProject(root), cache);
+    expect(third.hashed).toBe(1);
+    await cache.save(await walkProject(root));
+    const saved = JSON.parse(await readFile(cacheFile, 'utf8'));
+    expect(Object.keys(saved.entries).sort()).toEqual(['b', 'big']);
+  });
+
+  it('ignores a cache of another directory or a corrupt file', async () => {
+    await writeFile(join(root, 'a'), 'alpha');
+    await writeFile(cacheFile, '{not json');
+    const cache = await loadHashCache(cacheFile, root);
+    expect((await hashEntries(root, await walkProject(root), cache)).hashed).toBe(1);
+    await cache.save(await walkProject(root));
+    const other = await loadHashCache(cacheFile, '/somewhere/else');
+    expect((await hashEntries(root, await walkProject(root), other)).hashed).toBe(1);
+  });
+
+  it('lives under XDG_CACHE_HOME or ~/.cache, one file per directory', () => {
+    expect(hashCachePath('/p', { XDG_CACHE_HOME: '/c' })).toMatch(
+      /^\/c\/mirrord-mcp-server\/sync\/[0-9a-f]{32}\.json$/,
+    );
+    expect(hashCachePath('/p', { HOME: '/h' })).toMatch(/^\/h\/\.cache\/mirrord-mcp-server\/sync\//);
+    expect(hashCachePath('/p', { HOME: '/h' })).not.toBe(hashCachePath('/q', { HOME: '/h' }));
+  });
+});
