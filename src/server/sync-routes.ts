@@ -15,7 +15,10 @@ export interface SyncRouteDeps {
   onBytes?: ((bytes: number) => void) | undefined;
 }
 
-async function* counted(body: AsyncIterable<Uint8Array>, onBytes: ((bytes: number) => void) | undefined): AsyncIterable<Uint8Array> {
+async function* counted(
+  body: AsyncIterable<Uint8Array>,
+  onBytes: ((bytes: number) => void) | undefined,
+): AsyncIterable<Uint8Array> {
   for await (const chunk of body) {
     onBytes?.(chunk.byteLength);
     yield chunk;

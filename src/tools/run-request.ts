@@ -67,7 +67,12 @@ export const runInputSchema = z.object({
 export type RunInput = z.infer<typeof runInputSchema>;
 
 /** Validates a call's arguments into a run request; bad input throws an AppError and spawns nothing. */
-export function buildRequest(args: RunInput, config: Config, defaultCwd: string, workspacesOn: boolean): RunRequest {
+export function buildRequest(
+  args: RunInput,
+  config: Config,
+  defaultCwd: string,
+  workspacesOn: boolean,
+): RunRequest {
   if (args.cmd_str.trim() === '') {
     throw new AppError('EMPTY_COMMAND', 'cmd_str is empty: there is no command to run');
   }

@@ -59,7 +59,10 @@ export async function startRun(
   },
 ): Promise<RunRecord> {
   const caller = callerOf(ctx);
-  const request = { ...buildRequest(args, deps.config, deps.defaultCwd, deps.workspaces !== undefined), caller };
+  const request = {
+    ...buildRequest(args, deps.config, deps.defaultCwd, deps.workspaces !== undefined),
+    caller,
+  };
   let lease: TreeLease | undefined;
   try {
     if (deps.workspaces) {
