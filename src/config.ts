@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import * as z from 'zod';
 import { AppError } from './errors.js';
+import { matchesAnyGlob } from './glob.js';
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -45,6 +46,9 @@ const basePath = z
   .regex(/^(\/[A-Za-z0-9._~-]+)*\/?$/, 'must be empty or a URL path such as "/mirrord"')
   .transform((path) => path.replace(/\/+$/, ''));
 
+const booleanFlag = (): z.ZodBoolean =>
+  z.boolean({ error: (issue) => `expected true or false, got ${JSON.stringify(issue.input)}` });
+
 /** The whole server configuration: one schema, one source of defaults. */
 export const configSchema = z
   .object({
@@ -58,9 +62,7 @@ export const configSchema = z
     /** Origin header hostnames accepted when a client sends one; a missing Origin is always accepted. */
     allowedOrigins: z.array(z.string().min(1)).default([]),
     /** Serve MCP on stdin/stdout instead of HTTP. */
-    stdio: z
-      .boolean({ error: (issue) => `expected true or false, got ${JSON.stringify(issue.input)}` })
-      .default(false),
+    stdio: booleanFlag().default(false),
     /** The mirrord executable: a name looked up on PATH, or a path. */
     mirrordBin: z.string().min(1).default('mirrord'),
     /** Namespace used when a call names none. */
@@ -99,6 +101,35 @@ export const configSchema = z
         defaultTimeoutS: run.defaultTimeoutS ?? Math.min(600, run.maxTimeoutS),
       }))
       .prefault({}),
+    kube: z
+      .object({
+        /** kubeconfig context to use locally (ignored in a pod, where the service account is used). */
+        context: z.string().min(1).optional(),
+        /** Bound on every Kubernetes API request (watches excepted); a slow API never blocks a call longer. */
+        requestTimeoutMs: int().min(100).max(120_000).default(5000),
+        /** Check a run's target (exists, has a ready pod, the container exists) before starting mirrord. */
+        checkTargets: booleanFlag().default(true),
+        /** Serve discovery from watch-based caches; off = every read goes to the API server. */
+        watch: booleanFlag().default(true),
+      })
+      .strict()
+      .prefault({}),
+    namespaces: z
+      .object({
+        /** Namespaces callers may use: names or globs (`*`, `?`), e.g. ["staging", "team-*"]. */
+        allowed: z
+          .array(
+            z
+              .string()
+              .min(1)
+              .max(63)
+              .regex(/^[a-z0-9*?]([-a-z0-9*?]*[a-z0-9*?])?$/, 'must be a namespace name or a glob of one'),
+          )
+          .min(1)
+          .default(['*']),
+      })
+      .strict()
+      .prefault({}),
     sessions: z
       .object({
         /** SSE keep-alive comment interval; proxies cut streams that stay silent. */
@@ -113,6 +144,13 @@ export const configSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    if (!matchesAnyGlob(config.defaultNamespace, config.namespaces.allowed)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['defaultNamespace'],
+        message: `"${config.defaultNamespace}" is not in namespaces.allowed (${config.namespaces.allowed.join(', ')})`,
+      });
+    }
     if (config.run.defaultTimeoutS > config.run.maxTimeoutS) {
       ctx.addIssue({
         code: 'custom',
@@ -151,7 +189,8 @@ export const configKeys: readonly { path: readonly string[]; env: string }[] = l
   (path) => ({ path, env: envPrefix + path.map(snake).join('_') }),
 );
 
-const listKeys = new Set(['allowedHosts', 'allowedOrigins']);
+const listKeys = new Set(['allowedHosts', 'allowedOrigins', 'allowed']);
+const booleanKeys = new Set(['stdio', 'checkTargets', 'watch']);
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
   let node = target;
@@ -204,7 +243,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
         .split(',')
         .map((item) => item.trim())
         .filter((item) => item.length > 0);
-    } else if (leaf === 'stdio') {
+    } else if (booleanKeys.has(leaf)) {
       value = parseBoolean(raw);
     }
     setPath(out, path, value);
