@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { configKeys, isLoopbackHost, loadConfig, type Config } from './config.js';
+import { doctorCommand } from './doctor/command.js';
 import { AppError } from './errors.js';
 import { createLogger } from './logger.js';
 import { createRuntime, packageVersion } from './runtime.js';
@@ -10,6 +11,11 @@ import { startStdio } from './server/stdio.js';
 const usage = `mirrord-mcp-server: run commands under mirrord against a Kubernetes workload, over MCP.
 
 Usage: mirrord-mcp-server [options]
+       mirrord-mcp-server doctor [--config FILE] [--namespace NS] [--json]
+
+  doctor               check mirrord, the cluster, the server's identity and the permissions mirrord
+                       needs per allowed namespace; prints a fix for each failing line and exits 1
+                       when a required check fails (--namespace: check only that namespace)
 
 Options:
   --host HOST          address to listen on (default 127.0.0.1)
@@ -63,6 +69,7 @@ function parseFlags(argv: string[]): {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'doctor') return doctorCommand(argv.slice(1), process.env, process.stdout);
   let parsed: ReturnType<typeof parseFlags>;
   let config: Config;
   try {
@@ -93,6 +100,7 @@ async function main(argv: string[]): Promise<number> {
       await runtime.reaper.idle();
       await handle.close();
       await runtime.tempFiles.dispose();
+      await runtime.close();
     };
     await Promise.race([closed, signalled()]).then((reason) => stop(reason ?? 'stdin closed'));
     return 0;
@@ -110,6 +118,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     logger.fatal({ err: error }, `cannot listen on ${config.host}:${config.port}`);
     await runtime.tempFiles.dispose();
+    await runtime.close();
     return 1;
   }
   const reason = await signalled();

@@ -142,6 +142,13 @@ function load(options: KubeClientOptions): {
  */
 export function createKubeClient(options: KubeClientOptions): KubeClient {
   const { kubeConfig, source, problem } = load(options);
+  if (source === 'none') {
+    // makeApiClient needs a cluster; requests never reach it (request() refuses first).
+    kubeConfig.loadFromClusterAndUser(
+      { name: 'unconfigured', server: 'https://unconfigured.invalid', skipTLSVerify: false },
+      { name: 'none' },
+    );
+  }
   const server = source === 'none' ? undefined : kubeConfig.getCurrentCluster()?.server;
   const contextObject = kubeConfig.getContextObject(kubeConfig.getCurrentContext());
   const contextNamespace =

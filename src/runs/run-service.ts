@@ -61,6 +61,8 @@ export interface RunResult {
   warnings: string[];
   sessionId: string | null;
   target: string;
+  /** The container mirrord targets, when the pre-spawn check knows it. */
+  container: string | null;
   namespace: string;
   mirrordError: string | null;
   setup: SetupResult | null;
@@ -86,7 +88,19 @@ export interface RunServiceDeps {
   gate: SpawnGate;
   /** The server's own environment, from which the child's minimal one is picked. */
   serverEnv: NodeJS.ProcessEnv;
+  /**
+   * Checks the target against the cluster before anything is spawned (kube.checkTargets); may pin
+   * the container. Absent = no check.
+   */
+  preflight?: Preflight | undefined;
 }
+
+/** A pre-spawn check of a run's target; throws an AppError to refuse the run. */
+export type Preflight = (
+  target: Target,
+  namespace: string,
+  signal?: AbortSignal,
+) => Promise<{ target: Target; container: string | null; notes: string[] }>;
 
 export interface RunService {
   run(request: RunRequest, hooks?: RunHooks): Promise<RunResult>;
@@ -106,15 +120,31 @@ const elapsed = (since: number): string => `${Math.round((performance.now() - si
 
 /** Runs a command under `mirrord exec`, with an optional setup step before it. */
 export function createRunService(deps: RunServiceDeps): RunService {
-  const { config, logger, registry, tempFiles, serverEnv, reaper, gate } = deps;
+  const { config, logger, registry, tempFiles, serverEnv, reaper, gate, preflight } = deps;
 
   async function run(request: RunRequest, hooks: RunHooks = {}): Promise<RunResult> {
-    // Everything that can be refused is checked before anything is spawned.
+    // Everything that can be refused is checked before anything is spawned: local things first,
+    // then the target against the cluster.
     const mirrordBin = await locateExecutable(config.mirrordBin, serverEnv.PATH);
     await checkCwd(request.cwd);
+    let checked: RunRequest & { container: string | null } = { ...request, container: null };
+    if (preflight) {
+      const result = await preflight(request.target, request.namespace, hooks.signal);
+      checked = {
+        ...request,
+        target: result.target,
+        container: result.container,
+        notes: [...request.notes, ...result.notes],
+      };
+    } else if (request.target.kind !== 'targetless') {
+      checked.notes = [
+        ...request.notes,
+        'the target was not checked against the cluster (kube.checkTargets is off)',
+      ];
+    }
     const record = registry.open();
     const signal = hooks.signal ? AbortSignal.any([hooks.signal, record.abort.signal]) : record.abort.signal;
-    const work = execute(record.id, mirrordBin, request, signal, hooks.onProgress);
+    const work = execute(record.id, mirrordBin, checked, signal, hooks.onProgress);
     record.register(work);
     return work;
   }
@@ -122,7 +152,7 @@ export function createRunService(deps: RunServiceDeps): RunService {
   async function execute(
     runId: string,
     mirrordBin: string,
-    request: RunRequest,
+    request: RunRequest & { container: string | null },
     signal: AbortSignal,
     onProgress: RunHooks['onProgress'],
   ): Promise<RunResult> {
@@ -154,6 +184,7 @@ export function createRunService(deps: RunServiceDeps): RunService {
     const base = {
       runId,
       target: request.target.path,
+      container: request.container,
       namespace: request.namespace,
       notes,
     };

@@ -67,6 +67,7 @@ export async function startHttpServer(runtime: Runtime): Promise<RunningHttpServ
         http.closeAllConnections();
       }
       await runtime.tempFiles.dispose();
+      await runtime.close();
       logger.info('shut down');
     })();
     return shuttingDown;

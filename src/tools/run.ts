@@ -3,7 +3,8 @@ import * as z from 'zod';
 import type { Config } from '../config.js';
 import { AppError, toAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { parseNamespace, resolveCallTarget } from '../mirrord/target.js';
+import { resolveCallTarget } from '../mirrord/target.js';
+import type { NamespacePolicy } from '../policy/namespaces.js';
 import { parseCallerConfig, parseCallerEnv } from '../policy/mirrord-config.js';
 import type { RunService } from '../runs/run-service.js';
 import { errorResult, runOutputSchema, shapeRunOutput, summarizeRun } from './run-result.js';
@@ -12,6 +13,7 @@ export interface RunToolDeps {
   config: Config;
   logger: Logger;
   runs: RunService;
+  policy: NamespacePolicy;
   /** Working directory when a call names none. */
   defaultCwd: string;
 }
@@ -125,7 +127,7 @@ function buildRequest(args: RunInput, deps: RunToolDeps): Parameters<RunService[
     throw new AppError('EMPTY_COMMAND', 'cmd_str is empty: there is no command to run');
   }
   const target = resolveCallTarget(args);
-  const namespace = parseNamespace(args.namespace ?? config.defaultNamespace);
+  const namespace = deps.policy.resolve(args.namespace);
   const callerConfig = parseCallerConfig(args.mirrord_config);
   const env = parseCallerEnv(args.env);
   const notes: string[] = [];
