@@ -1,5 +1,6 @@
 import { benchBigOutput } from './big-output.js';
 import { benchConcurrentRuns } from './concurrent-runs.js';
+import { benchListTargets } from './list-targets.js';
 import { benchRunOverhead } from './run-overhead.js';
 
 /** `npm run bench`: prints figures and ratios; it is not a test and asserts nothing. */
@@ -7,6 +8,7 @@ const sections: [string, () => Promise<string[]>][] = [
   ['overhead', () => benchRunOverhead()],
   ['output', () => benchBigOutput()],
   ['concurrency', () => benchConcurrentRuns()],
+  ['list-targets', () => benchListTargets()],
 ];
 
 const only = process.argv.slice(2);
