@@ -296,14 +296,18 @@ export function parseConfig(raw: unknown): Config {
   const result = configSchema.safeParse(numbersFromStrings(raw, configSchema));
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
-      const key = issue.path.join('.') || '(root)';
+      // A bad list item is reported under its list: "namespaces.allowed ...: item 1: ...".
+      const itemIndex = typeof issue.path.at(-1) === 'number' ? Number(issue.path.at(-1)) : undefined;
+      const keyPath = itemIndex === undefined ? issue.path : issue.path.slice(0, -1);
+      const key = keyPath.join('.') || '(root)';
       // The key itself, or the list a bad element belongs to (allowedHosts.0 -> allowedHosts).
       const envName = configKeys.find((k) => k.path.every((part, i) => issue.path[i] === part))?.env;
       const detail =
         issue.code === 'unrecognized_keys'
           ? `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`
           : issue.message;
-      return `  ${key}${envName ? ` (env ${envName})` : ''}: ${detail}`;
+      const item = itemIndex === undefined ? '' : `item ${itemIndex}: `;
+      return `  ${key}${envName ? ` (env ${envName})` : ''}: ${item}${detail}`;
     });
     throw new AppError('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
   }

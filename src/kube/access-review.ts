@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- The client's models are classes, but its API takes plain JSON-shaped objects. */
 import type { KubeClient } from './client.js';
 
 export interface AccessQuestion {

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- Cached objects are JSON from the API (watch events are not deserialized into the client's model classes); we only read their fields. */
 import type { KubernetesListObject, KubernetesObject, V1Namespace } from '@kubernetes/client-node';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -197,12 +198,13 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
     };
     const [deployments, rollouts, statefulsets, pods] = await Promise.all(kinds.map(read));
     return {
+      // Each list holds objects of its own kind (read() is keyed by kind).
       objects: {
         deployments: deployments ?? [],
         rollouts: rollouts ?? [],
         statefulsets: statefulsets ?? [],
         pods: pods ?? [],
-      } as NamespaceObjects,
+      },
       fromCache,
       warnings,
     };
