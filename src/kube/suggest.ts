@@ -30,11 +30,20 @@ export function nearMisses(wanted: string, candidates: Iterable<string>, max = 3
       name.includes(wanted) ||
       wanted.includes(name) ||
       (stem(name) === stem(wanted) && stem(wanted).length >= 2);
-    if (distance <= limit || related)
-      scored.push({ name, score: related ? Math.min(distance, 1.5) : distance });
+    // An abbreviation (user-svc of user-service) ranks first, then related names, then by distance.
+    const abbreviation = isSubsequence(wanted, name);
+    const score = abbreviation ? 0.5 : related ? Math.min(distance, 1.5) : distance;
+    if (distance <= limit || related || abbreviation) scored.push({ name, score });
   }
   return scored
     .sort((a, b) => a.score - b.score || a.name.localeCompare(b.name))
     .slice(0, max)
     .map((entry) => entry.name);
+}
+
+/** True when every character of `short` appears in `long`, in order. */
+function isSubsequence(short: string, long: string): boolean {
+  let i = 0;
+  for (const char of long) if (char === short[i]) i += 1;
+  return i === short.length && short.length >= 3;
 }
