@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- The client's models are classes, but its API takes plain JSON-shaped objects. */
 import type { KubeClient } from './client.js';
 
 export interface AccessQuestion {

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- Cached objects are JSON from the API (watch events are not deserialized into the client's model classes); we only read their fields. */
 import type { KubernetesListObject, KubernetesObject, V1Namespace } from '@kubernetes/client-node';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';

@@ -135,6 +135,16 @@ export function translateKubeError(
         );
     }
   }
+  if (isAbort(error) && context.timedOut === false) {
+    return new AppError(
+      'KUBE_API_ERROR',
+      `the request was cancelled before the API answered (${what})`,
+      details,
+      {
+        cause: error,
+      },
+    );
+  }
   if (context.timedOut === true || (isAbort(error) && context.timeoutMs !== undefined)) {
     return new AppError(
       'KUBE_TIMEOUT',
