@@ -47,7 +47,16 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
   let logs = '';
   proc.stderr!.on('data', (chunk: Buffer) => (logs += chunk.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${logs}`)), 15_000);
+    const timer = setTimeout(() => {
+      // Leave nothing behind when the server never comes up.
+      proc.kill('SIGKILL');
+      void Promise.all([
+        rm(home, { recursive: true, force: true }),
+        rm(tmp, { recursive: true, force: true }),
+      ]).finally(() => {
+        reject(new Error(`server did not start: ${logs}`));
+      });
+    }, 15_000);
     const check = (): void => {
       const match = /"url":"(http:\/\/[^"]+)"/.exec(logs);
       if (match) {

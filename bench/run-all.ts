@@ -1,6 +1,7 @@
 import { benchBigOutput } from './big-output.js';
 import { benchConcurrentRuns } from './concurrent-runs.js';
 import { benchIdleSessions } from './idle-sessions.js';
+import { benchListTargets } from './list-targets.js';
 import { benchRunOverhead } from './run-overhead.js';
 import { benchSync } from './sync.js';
 
@@ -11,6 +12,7 @@ const sections: [string, () => Promise<string[]>][] = [
   ['concurrency', () => benchConcurrentRuns()],
   ['sessions', () => benchIdleSessions()],
   ['sync', () => benchSync()],
+  ['list-targets', () => benchListTargets()],
 ];
 
 const only = process.argv.slice(2);

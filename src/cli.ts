@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { configKeys, isLoopbackHost, loadConfig, type Config } from './config.js';
+import { doctorCommand } from './doctor/command.js';
 import { AppError } from './errors.js';
 import { createLogger } from './logger.js';
 import { createRuntime, packageVersion } from './runtime.js';
@@ -12,6 +13,11 @@ const usage = `mirrord-mcp-server: run commands under mirrord against a Kubernet
 Usage: mirrord-mcp-server [options]
        mirrord-mcp-server sync [DIR] --url URL --workspace NAME [--token TOKEN] [--watch]
                             (sends a project to a workspace; sync --help for more)
+       mirrord-mcp-server doctor [--config FILE] [--namespace NS] [--json]
+
+  doctor               check mirrord, the cluster, the server's identity and the permissions mirrord
+                       needs per allowed namespace; prints a fix for each failing line and exits 1
+                       when a required check fails (--namespace: check only that namespace)
 
 Options:
   --host HOST          address to listen on (default 127.0.0.1)
@@ -69,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
     const { runSyncCommand } = await import('./sync/sync-command.js');
     return runSyncCommand(argv.slice(1));
   }
+  if (argv[0] === 'doctor') return doctorCommand(argv.slice(1), process.env, process.stdout);
   let parsed: ReturnType<typeof parseFlags>;
   let config: Config;
   try {

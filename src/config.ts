@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import * as z from 'zod';
 import { AppError } from './errors.js';
+import { matchesAnyGlob } from './glob.js';
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -45,6 +46,9 @@ const basePath = z
   .regex(/^(\/[A-Za-z0-9._~-]+)*\/?$/, 'must be empty or a URL path such as "/mirrord"')
   .transform((path) => path.replace(/\/+$/, ''));
 
+const booleanFlag = (): z.ZodBoolean =>
+  z.boolean({ error: (issue) => `expected true or false, got ${JSON.stringify(issue.input)}` });
+
 /** The whole server configuration: one schema, one source of defaults. */
 export const configSchema = z
   .object({
@@ -58,9 +62,7 @@ export const configSchema = z
     /** Origin header hostnames accepted when a client sends one; a missing Origin is always accepted. */
     allowedOrigins: z.array(z.string().min(1)).default([]),
     /** Serve MCP on stdin/stdout instead of HTTP. */
-    stdio: z
-      .boolean({ error: (issue) => `expected true or false, got ${JSON.stringify(issue.input)}` })
-      .default(false),
+    stdio: booleanFlag().default(false),
     /** The mirrord executable: a name looked up on PATH, or a path. */
     mirrordBin: z.string().min(1).default('mirrord'),
     /** Namespace used when a call names none. */
@@ -113,9 +115,9 @@ export const configSchema = z
     policy: z
       .object({
         steal: z.enum(['never', 'with-filter', 'always']).default('never'),
-        fsWrite: z.boolean().default(false),
+        fsWrite: booleanFlag().default(false),
         envImport: z.enum(['all', 'non-secret', 'none']).default('non-secret'),
-        hidePodSecrets: z.boolean().default(true),
+        hidePodSecrets: booleanFlag().default(true),
         namespaces: z
           .record(
             z.string().min(1),
@@ -129,6 +131,35 @@ export const configSchema = z
               .strict(),
           )
           .default({}),
+      })
+      .strict()
+      .prefault({}),
+    kube: z
+      .object({
+        /** kubeconfig context to use locally (ignored in a pod, where the service account is used). */
+        context: z.string().min(1).optional(),
+        /** Bound on every Kubernetes API request (watches excepted); a slow API never blocks a call longer. */
+        requestTimeoutMs: int().min(100).max(120_000).default(5000),
+        /** Check a run's target (exists, has a ready pod, the container exists) before starting mirrord. */
+        checkTargets: booleanFlag().default(true),
+        /** Serve discovery from watch-based caches; off = every read goes to the API server. */
+        watch: booleanFlag().default(true),
+      })
+      .strict()
+      .prefault({}),
+    namespaces: z
+      .object({
+        /** Namespaces callers may use: names or globs (`*`, `?`), e.g. ["staging", "team-*"]. */
+        allowed: z
+          .array(
+            z
+              .string()
+              .min(1)
+              .max(63)
+              .regex(/^[a-z0-9*?]([-a-z0-9*?]*[a-z0-9*?])?$/, 'must be a namespace name or a glob of one'),
+          )
+          .min(1)
+          .default(['*']),
       })
       .strict()
       .prefault({}),
@@ -186,6 +217,13 @@ export const configSchema = z
   })
   .strict()
   .superRefine((config, ctx) => {
+    if (!matchesAnyGlob(config.defaultNamespace, config.namespaces.allowed)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['defaultNamespace'],
+        message: `"${config.defaultNamespace}" is not in namespaces.allowed (${config.namespaces.allowed.join(', ')})`,
+      });
+    }
     if (config.run.defaultTimeoutS > config.run.maxTimeoutS) {
       ctx.addIssue({
         code: 'custom',
@@ -231,7 +269,8 @@ export const configKeys: readonly { path: readonly string[]; env: string }[] = l
   (path) => ({ path, env: envPrefix + path.map(snake).join('_') }),
 );
 
-const listKeys = new Set(['allowedHosts', 'allowedOrigins']);
+const listKeys = new Set(['allowedHosts', 'allowedOrigins', 'allowed']);
+const booleanKeys = new Set(['stdio', 'checkTargets', 'watch', 'fsWrite', 'hidePodSecrets']);
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
   let node = target;
@@ -293,7 +332,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
         .split(',')
         .map((item) => item.trim())
         .filter((item) => item.length > 0);
-    } else if (leaf === 'stdio' || leaf === 'fsWrite' || leaf === 'hidePodSecrets') {
+    } else if (booleanKeys.has(leaf)) {
       value = parseBoolean(raw);
     } else if (leaf === 'namespaces') {
       value = parseJsonValue(raw);
@@ -348,14 +387,18 @@ export function parseConfig(raw: unknown): Config {
   const result = configSchema.safeParse(numbersFromStrings(raw, configSchema));
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
-      const key = issue.path.join('.') || '(root)';
+      // A bad list item is reported under its list: "namespaces.allowed ...: item 1: ...".
+      const itemIndex = typeof issue.path.at(-1) === 'number' ? Number(issue.path.at(-1)) : undefined;
+      const keyPath = itemIndex === undefined ? issue.path : issue.path.slice(0, -1);
+      const key = keyPath.join('.') || '(root)';
       // The key itself, or the list a bad element belongs to (allowedHosts.0 -> allowedHosts).
       const envName = configKeys.find((k) => k.path.every((part, i) => issue.path[i] === part))?.env;
       const detail =
         issue.code === 'unrecognized_keys'
           ? `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`
           : issue.message;
-      return `  ${key}${envName ? ` (env ${envName})` : ''}: ${detail}`;
+      const item = itemIndex === undefined ? '' : `item ${itemIndex}: `;
+      return `  ${key}${envName ? ` (env ${envName})` : ''}: ${item}${detail}`;
     });
     throw new AppError('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
   }

@@ -64,6 +64,28 @@ export const errorCatalog = {
     'Another sync of this workspace is in progress; wait for it to finish (an abandoned one expires after workspaces.syncIdleTimeoutS) and retry.',
   SYNC_NOT_FOUND:
     'The sync was finished, aborted or expired; start a new one (the sync client does this on its next run).',
+  NAMESPACE_NOT_ALLOWED:
+    'Use one of the namespaces this server allows (list_targets with all_namespaces shows them); the server operator sets them in namespaces.allowed.',
+  TARGET_NOT_FOUND:
+    'Call list_targets to see the exact target strings in this namespace, then pass one of them as `target`.',
+  TARGET_NOT_READY:
+    'mirrord needs a running, ready pod to attach to. Wait for the rollout to finish, fix the crashing pods, or target another workload (list_targets shows ready counts).',
+  CONTAINER_NOT_FOUND:
+    'Pass one of the containers named in the message as /container/NAME, or leave the container out to let the server pick the main one.',
+  KUBE_NOT_CONFIGURED:
+    'Point the server at a cluster: set KUBECONFIG (or create ~/.kube/config), or run it in a pod with a service account. To run without target checks, set kube.checkTargets to false.',
+  KUBE_UNREACHABLE:
+    'The Kubernetes API server could not be reached. Check the cluster address in the kubeconfig, the VPN or network, and that the cluster is up; then retry.',
+  KUBE_UNAUTHORIZED:
+    "The Kubernetes API refused the server's credentials (401). Refresh them (log in again, renew the token or the kubeconfig) and restart the server.",
+  KUBE_FORBIDDEN:
+    "The server's Kubernetes identity lacks the permission named in the message. Grant it with a Role and RoleBinding (run `mirrord-mcp-server doctor` for the exact fix), or use another namespace.",
+  KUBE_NOT_FOUND:
+    'The Kubernetes object or API named in the message does not exist; check the name and namespace.',
+  KUBE_TIMEOUT:
+    'The Kubernetes API did not answer within kube.requestTimeoutMs. The cluster may be overloaded or far away; retry, or raise kube.requestTimeoutMs.',
+  KUBE_API_ERROR:
+    'The Kubernetes API answered with an error; retry, and check the API server if it persists.',
   CONFIG_INVALID: 'Fix the configuration value named in the message (file, environment variable or flag).',
   INTERNAL: 'This is a bug in mirrord-mcp-server; the server log has the details.',
 } as const;

@@ -9,6 +9,10 @@ import { RunStore } from './runs/run-store.js';
 import { join } from 'node:path';
 import { createMetrics, type Metrics } from './metrics.js';
 import { locateExecutable } from './mirrord/locate.js';
+import { createKubeClient, type KubeClient } from './kube/client.js';
+import { createDiscovery, type Discovery } from './kube/discovery.js';
+import { checkTarget } from './kube/resolve-target.js';
+import { createNamespacePolicy, type NamespacePolicy } from './policy/namespaces.js';
 import { createMcpServer } from './tools/create-mcp-server.js';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { startSweeper, sweepIntervalMs } from './workspace/sweeper.js';
@@ -25,6 +29,9 @@ export interface Runtime {
   countSessions: { by: (transport: 'sse' | 'streamable-http') => number };
   tempFiles: TempFiles;
   reaper: GroupReaper;
+  kube: KubeClient;
+  policy: NamespacePolicy;
+  discovery: Discovery;
   version: string;
   /** The workspace store; undefined when workspaces are off (local mode). */
   workspaces: WorkspaceStore | undefined;
@@ -33,6 +40,24 @@ export interface Runtime {
   dispose(): Promise<void>;
   /** Reasons the server cannot serve runs now (mirrord missing, ...); empty when ready. */
   notReady: () => Promise<string[]>;
+}
+
+/** The Kubernetes side alone (also used by `doctor`, which serves no MCP). */
+export function createKubeServices(
+  config: Config,
+  logger: Logger,
+  env: NodeJS.ProcessEnv,
+  options: { watch?: boolean } = {},
+): { kube: KubeClient; policy: NamespacePolicy; discovery: Discovery } {
+  const kube = createKubeClient({
+    env,
+    context: config.kube.context,
+    requestTimeoutMs: config.kube.requestTimeoutMs,
+  });
+  const policy = createNamespacePolicy(config);
+  const discovery = createDiscovery({ kube, policy, logger, watch: options.watch ?? config.kube.watch });
+  if (kube.source === 'none') logger.warn({ problem: kube.problem }, 'no Kubernetes cluster configured');
+  return { kube, policy, discovery };
 }
 
 /** The package version, from package.json (one level above src/ and dist/). */
@@ -48,6 +73,7 @@ export async function createRuntime(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Runtime> {
   const tempFiles = await createTempFiles(env.TMPDIR);
+  const { kube, policy, discovery } = createKubeServices(config, logger, env);
   const registry = new RunRegistry(config.run.maxConcurrent);
   const reaper = new GroupReaper();
   const runs = createRunService({
@@ -58,6 +84,9 @@ export async function createRuntime(
     reaper,
     gate: new SpawnGate(),
     serverEnv: env,
+    preflight: config.kube.checkTargets
+      ? (target, namespace, signal) => checkTarget(discovery, target, namespace, signal)
+      : undefined,
   });
   const countSessions: Runtime['countSessions'] = { by: () => 0 };
   const metrics = createMetrics({
@@ -85,7 +114,18 @@ export async function createRuntime(
       logger,
     );
   }
-  const toolDeps = { config, logger, store, workspaces, defaultCwd: process.cwd(), version };
+  const toolDeps = {
+    config,
+    logger,
+    store,
+    workspaces,
+    kube,
+    discovery,
+    policy,
+    env,
+    defaultCwd: process.cwd(),
+    version,
+  };
   return {
     config,
     logger,
@@ -96,11 +136,15 @@ export async function createRuntime(
     countSessions,
     tempFiles,
     reaper,
+    kube,
+    policy,
+    discovery,
     version,
     workspaces,
     createServer: () => createMcpServer(toolDeps),
     dispose: async () => {
       await sweeper?.stop();
+      await discovery.close();
       store.dispose();
       await tempFiles.dispose();
     },

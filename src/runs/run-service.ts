@@ -64,6 +64,8 @@ export interface RunResult {
   warnings: string[];
   sessionId: string | null;
   target: string;
+  /** The container mirrord targets, when the pre-spawn check knows it. */
+  container: string | null;
   namespace: string;
   mirrordError: string | null;
   setup: SetupResult | null;
@@ -103,7 +105,19 @@ export interface RunServiceDeps {
   gate: SpawnGate;
   /** The server's own environment, from which the child's minimal one is picked. */
   serverEnv: NodeJS.ProcessEnv;
+  /**
+   * Checks the target against the cluster before anything is spawned (kube.checkTargets); may pin
+   * the container. Absent = no check.
+   */
+  preflight?: Preflight | undefined;
 }
+
+/** A pre-spawn check of a run's target; throws an AppError to refuse the run. */
+export type Preflight = (
+  target: Target,
+  namespace: string,
+  signal?: AbortSignal,
+) => Promise<{ target: Target; container: string | null; notes: string[] }>;
 
 export interface RunService {
   /** Checks the request, then starts it; resolves once started (or refused). */
@@ -126,16 +140,32 @@ const elapsed = (since: number): string => `${Math.round((performance.now() - si
 
 /** Runs a command under `mirrord exec`, with an optional setup step before it. */
 export function createRunService(deps: RunServiceDeps): RunService {
-  const { config, logger, registry, tempFiles, serverEnv, reaper, gate } = deps;
+  const { config, logger, registry, tempFiles, serverEnv, reaper, gate, preflight } = deps;
 
   async function start(request: RunRequest, hooks: RunHooks = {}): Promise<RunHandle> {
-    // Everything that can be refused is checked before anything is spawned.
+    // Everything that can be refused is checked before anything is spawned: local things first,
+    // then the target against the cluster.
     const mirrordBin = await locateExecutable(config.mirrordBin, serverEnv.PATH);
     await checkCwd(request.cwd);
+    let checked: RunRequest & { container: string | null } = { ...request, container: null };
+    if (preflight) {
+      const result = await preflight(request.target, request.namespace, hooks.signal);
+      checked = {
+        ...request,
+        target: result.target,
+        container: result.container,
+        notes: [...request.notes, ...result.notes],
+      };
+    } else if (request.target.kind !== 'targetless') {
+      checked.notes = [
+        ...request.notes,
+        'the target was not checked against the cluster (kube.checkTargets is off)',
+      ];
+    }
     const record = registry.open();
     const signal = hooks.signal ? AbortSignal.any([hooks.signal, record.abort.signal]) : record.abort.signal;
     const live = { latest: (): string => '' };
-    const done = execute(record.id, mirrordBin, request, signal, hooks, live);
+    const done = execute(record.id, mirrordBin, checked, signal, hooks, live);
     record.register(done);
     return {
       id: record.id,
@@ -154,7 +184,7 @@ export function createRunService(deps: RunServiceDeps): RunService {
   async function execute(
     runId: string,
     mirrordBin: string,
-    request: RunRequest,
+    request: RunRequest & { container: string | null },
     signal: AbortSignal,
     hooks: RunHooks,
     live: { latest: () => string },
@@ -214,6 +244,7 @@ export function createRunService(deps: RunServiceDeps): RunService {
     const base = {
       runId,
       target: request.target.path,
+      container: request.container,
       namespace: request.namespace,
       notes,
     };

@@ -14,11 +14,20 @@ import { registerWorkspaceListTool } from './workspace-list.js';
 import { registerWorkspaceReadFileTool } from './workspace-read-file.js';
 import { registerWorkspaceWriteFilesTool } from './workspace-write-files.js';
 import type { WorkspaceStore } from '../workspace/workspace-store.js';
+import type { KubeClient } from '../kube/client.js';
+import type { Discovery } from '../kube/discovery.js';
+import type { NamespacePolicy } from '../policy/namespaces.js';
+import { registerListTargetsTool } from './list-targets.js';
+import { registerServerInfoTool } from './server-info.js';
 
 export interface ToolDeps {
   config: Config;
   logger: Logger;
   store: RunStore;
+  kube: KubeClient;
+  discovery: Discovery;
+  policy: NamespacePolicy;
+  env: NodeJS.ProcessEnv;
   defaultCwd: string;
   version: string;
   /** Undefined when workspaces are off (local mode). */
@@ -41,5 +50,7 @@ export function createMcpServer(deps: ToolDeps): McpServer {
   registerWorkspaceWriteFilesTool(server, deps);
   registerWorkspaceListTool(server, deps);
   registerWorkspaceReadFileTool(server, { ...deps, maxReadBytes: deps.config.workspaces.maxReadBytes });
+  registerListTargetsTool(server, deps);
+  registerServerInfoTool(server, deps);
   return server;
 }

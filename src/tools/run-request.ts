@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
-import { parseNamespace, resolveCallTarget } from '../mirrord/target.js';
+import { resolveCallTarget } from '../mirrord/target.js';
 import { applyCallerRules } from '../policy/caller-config.js';
 import { parseCallerConfig, parseCallerEnv } from '../policy/mirrord-config.js';
 import { rulesFor } from '../policy/namespace-rules.js';
@@ -71,8 +71,13 @@ export function buildRequest(
   args: RunInput,
   config: Config,
   defaultCwd: string,
-  workspacesOn: boolean,
+  options: {
+    workspacesOn: boolean;
+    /** The namespace policy: the default when none is given, refusal outside the allowed ones. */
+    resolveNamespace: (namespace: string | undefined) => string;
+  },
 ): RunRequest {
+  const { workspacesOn } = options;
   if (args.cmd_str.trim() === '') {
     throw new AppError('EMPTY_COMMAND', 'cmd_str is empty: there is no command to run');
   }
@@ -83,7 +88,7 @@ export function buildRequest(
     );
   }
   const target = resolveCallTarget(args);
-  const namespace = parseNamespace(args.namespace ?? config.defaultNamespace);
+  const namespace = options.resolveNamespace(args.namespace);
   const callerConfig = applyCallerRules(
     parseCallerConfig(args.mirrord_config),
     rulesFor(config, namespace),

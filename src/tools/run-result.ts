@@ -45,7 +45,10 @@ export const runOutputSchema = z.object({
   stderr_truncated: z.boolean(),
   warnings: z.array(z.string()).describe("mirrord's warnings"),
   session_id: z.string().nullable().describe("mirrord's session id"),
-  target: z.string(),
+  target: z
+    .string()
+    .describe('The target mirrord ran against (the container is pinned when the pod has several)'),
+  container: z.string().nullable().describe('The container mirrord targeted, when known'),
   namespace: z.string(),
   mirrord_error: z.string().nullable().describe("mirrord's own error when it failed before Ready"),
   setup: setupSchema.nullable(),
@@ -90,6 +93,7 @@ export function shapeRunOutput(result: RunResult): RunOutput {
     warnings: result.warnings,
     session_id: result.sessionId,
     target: result.target,
+    container: result.container,
     namespace: result.namespace,
     mirrord_error: result.mirrordError,
     setup: result.setup ? shapeSetup(result.setup) : null,

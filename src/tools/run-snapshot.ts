@@ -28,6 +28,7 @@ export function snapshotOf(record: RunRecord): RunOutput {
     warnings: [],
     session_id: null,
     target: record.target,
+    container: null,
     namespace: record.namespace,
     mirrord_error: null,
     setup: null,

@@ -11,11 +11,14 @@ import { callerOf } from './caller.js';
 import { buildRequest, runInputSchema, type RunInput } from './run-request.js';
 import { errorResult, runOutputSchema, shapeRunOutput, summarizeRun, type RunOutput } from './run-result.js';
 import { snapshotOf } from './run-snapshot.js';
+import type { NamespacePolicy } from '../policy/namespaces.js';
 
 export interface RunToolDeps {
   config: Config;
   logger: Logger;
   store: RunStore;
+  /** Which namespaces callers may use, and the default one. */
+  policy: NamespacePolicy;
   /** Working directory when a call names none (local mode). */
   defaultCwd: string;
   /** Undefined when workspaces are off: then `cwd` is an absolute server directory. */
@@ -60,7 +63,10 @@ export async function startRun(
 ): Promise<RunRecord> {
   const caller = callerOf(ctx);
   const request = {
-    ...buildRequest(args, deps.config, deps.defaultCwd, deps.workspaces !== undefined),
+    ...buildRequest(args, deps.config, deps.defaultCwd, {
+      workspacesOn: deps.workspaces !== undefined,
+      resolveNamespace: (namespace) => deps.policy.resolve(namespace),
+    }),
     caller,
   };
   let lease: TreeLease | undefined;

@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startFakeKubeApi, type FakeKubeApi } from '../fixtures/kube/fake-api-server.js';
+import { seedCluster } from '../fixtures/kube/seed.js';
 import { cliPath, fixturesBin } from './paths.js';
 
 export interface TestServer {
@@ -12,6 +14,8 @@ export interface TestServer {
   readonly home: string;
   /** TMPDIR of the server (its private temp files live there). */
   readonly tmp: string;
+  /** The fake Kubernetes API the server talks to (absent with `kube: false`). */
+  readonly kube: FakeKubeApi | undefined;
   logs(): string;
   /** Fake mirrord calls recorded so far. */
   calls(): Promise<FakeCall[]>;
@@ -42,18 +46,34 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Put the fake mirrord on PATH (default true). */
   fakeMirrord?: boolean;
+  /**
+   * The cluster: by default a fake API seeded with seedCluster (owned and closed by the server
+   * handle); pass one to share it, or false for no kubeconfig at all.
+   */
+  kube?: FakeKubeApi | false;
 }
 
 /** Starts the built CLI on a free loopback port and waits for its "listening" log line. */
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const home = await mkdtemp(join(tmpdir(), 'mms-home-'));
   const tmp = await mkdtemp(join(tmpdir(), 'mms-tmp-'));
+  const ownKube = options.kube === undefined;
+  let kube: FakeKubeApi | undefined;
+  if (options.kube === undefined) {
+    kube = await startFakeKubeApi();
+    seedCluster(kube);
+  } else if (options.kube !== false) {
+    kube = options.kube;
+  }
+  const kubeEnv: Record<string, string> = kube
+    ? { KUBECONFIG: await kube.writeKubeconfig(join(home, 'kubeconfig.yaml')) }
+    : {};
   const pathEnv = `${options.fakeMirrord === false ? '' : `${fixturesBin}:`}${process.env.PATH ?? ''}`;
   const proc = spawn(
     process.execPath,
     [cliPath, '--port', '0', '--log-level', 'debug', ...(options.args ?? [])],
     {
-      env: { PATH: pathEnv, HOME: home, TMPDIR: tmp, ...(options.env ?? {}) },
+      env: { PATH: pathEnv, HOME: home, TMPDIR: tmp, ...kubeEnv, ...(options.env ?? {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -79,6 +99,9 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
       clearTimeout(timer);
       reject(new Error(`server exited before listening:\n${logs}`));
     });
+  }).catch(async (error: unknown) => {
+    if (ownKube) await kube?.close();
+    throw error;
   });
   const port = Number(new URL(url).port);
 
@@ -88,6 +111,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     proc,
     home,
     tmp,
+    kube,
     logs: () => logs,
     calls: async () => {
       const text = await readFile(join(home, '.mirrord', 'fake-mirrord', 'calls.jsonl'), 'utf8').catch(
@@ -109,6 +133,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
         proc.kill('SIGKILL');
         await exited;
       }
+      if (ownKube) await kube?.close();
       await rm(home, { recursive: true, force: true });
       await rm(tmp, { recursive: true, force: true });
     },

@@ -1,6 +1,11 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectClient, connectStdio, httpClientKinds } from '../helpers/clients.js';
+import { startFakeKubeApi } from '../fixtures/kube/fake-api-server.js';
+import { seedCluster } from '../fixtures/kube/seed.js';
 import { cliPath, fixturesBin } from '../helpers/paths.js';
 import { liveProcessesMatching, waitFor } from '../helpers/processes.js';
 import { listDir, startServer, type TestServer } from '../helpers/server.js';
@@ -116,14 +121,23 @@ describe('a client that goes away', () => {
 
 describe('stdio', () => {
   it('serves MCP on stdin/stdout with logs on stderr', async () => {
-    const client = await connectStdio(process.execPath, [cliPath, '--stdio'], {
-      PATH: `${fixturesBin}:${process.env.PATH ?? ''}`,
-      HOME: process.env.HOME ?? '/tmp',
-    });
-    const result = await client.callTool('run', { cmd_str: 'echo over-stdio', deployment: 'api' });
-    expect(result.structuredContent!).toMatchObject({ exit_code: 0, stdout: 'over-stdio\n' });
-    expect(client.instructions()).toMatch(/mirrord/);
-    await client.close();
+    const kube = await startFakeKubeApi();
+    seedCluster(kube);
+    const dir = await mkdtemp(join(tmpdir(), 'mms-stdio-'));
+    try {
+      const client = await connectStdio(process.execPath, [cliPath, '--stdio'], {
+        PATH: `${fixturesBin}:${process.env.PATH ?? ''}`,
+        HOME: dir,
+        KUBECONFIG: await kube.writeKubeconfig(join(dir, 'kubeconfig')),
+      });
+      const result = await client.callTool('run', { cmd_str: 'echo over-stdio', deployment: 'api' });
+      expect(result.structuredContent!).toMatchObject({ exit_code: 0, stdout: 'over-stdio\n' });
+      expect(client.instructions()).toMatch(/mirrord/);
+      await client.close();
+    } finally {
+      await kube.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

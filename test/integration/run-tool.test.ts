@@ -231,13 +231,10 @@ describe('the run tool contract', () => {
     expect(result.content[0]!.text).toMatch(/mirrord failed before the program started/);
     expect(result.content[0]!.text).toMatch(/ImagePullBackOff/);
 
-    const missing = await client.callTool('run', {
-      cmd_str: 'true',
-      deployment: 'missing-svc',
-      namespace: 'staging',
-    });
+    // The deployment exists when the server checks it, but mirrord no longer finds it (a race).
+    const missing = await client.callTool('run', { cmd_str: 'true', deployment: 'missing-race' });
     expect(missing.structuredContent!.mirrord_error).toMatch(
-      /Failed to find deployment "missing-svc" in namespace "staging"/,
+      /Failed to find deployment "missing-race" in namespace "default"/,
     );
   });
 
@@ -506,3 +503,113 @@ describe('bad input is refused before anything is spawned', () => {
     expect(result.content[0]!.text).toMatch(/cmd_str is required/);
   });
 });
+
+describe('the target is checked against the cluster before mirrord starts', () => {
+  let client: TestClient;
+  beforeAll(async () => {
+    client = await connectClient('v2-http', server.url);
+  });
+  afterAll(async () => {
+    await client.close();
+  });
+
+  const refusals: [string, Record<string, unknown>, string, RegExp][] = [
+    [
+      'a deployment that does not exist, with a near miss',
+      { cmd_str: 'true', deployment: 'user-svc', namespace: 'staging' },
+      'TARGET_NOT_FOUND',
+      /no deployment 'user-svc' in 'staging'; did you mean 'user-service'\?/,
+    ],
+    [
+      'a pod that does not exist',
+      { cmd_str: 'true', target: 'pod/multi-8f8f-qq12' },
+      'TARGET_NOT_FOUND',
+      /no pod 'multi-8f8f-qq12' in 'default'; did you mean 'multi-8f8f-qq11'\?/,
+    ],
+    [
+      'a deployment asked for as a rollout',
+      { cmd_str: 'true', target: 'rollout/api' },
+      'TARGET_NOT_FOUND',
+      /there is a deployment 'api': use target 'deployment\/api'/,
+    ],
+    [
+      'a deployment without a ready pod',
+      { cmd_str: 'true', deployment: 'checkout', namespace: 'staging' },
+      'TARGET_NOT_READY',
+      /deployment 'checkout' in 'staging' has no ready pod \(0\/2 ready; checkout-\S+: CrashLoopBackOff/,
+    ],
+    [
+      'a pod that is not running',
+      { cmd_str: 'true', target: 'pod/pending-pod' },
+      'TARGET_NOT_READY',
+      /pod 'pending-pod' in 'default' is not running \(ContainerCreating\)/,
+    ],
+    [
+      'a container that does not exist',
+      { cmd_str: 'true', target: 'deployment/user-service/container/ap', namespace: 'staging' },
+      'CONTAINER_NOT_FOUND',
+      /has no container 'ap' \(containers: app, istio-proxy\); did you mean 'app'\?/,
+    ],
+  ];
+
+  it.each(refusals)('refuses %s, and spawns nothing', async (_name, args, code, message) => {
+    const before = (await server.calls()).length;
+    const result = await client.callTool('run', args);
+    expect(result.isError).toBe(true);
+    expect(result.structuredContent?.error).toMatchObject({ code, message: expect.stringMatching(message) });
+    expect(result.content[0]!.text).toContain(code);
+    expect((await server.calls()).length).toBe(before);
+  });
+
+  it('pins and names the container of a multi-container pod when none is given', async () => {
+    const result = await client.callTool('run', { cmd_str: 'true', target: 'pod/multi-8f8f-qq11' });
+    expect(result.structuredContent!).toMatchObject({
+      exit_code: 0,
+      target: 'pod/multi-8f8f-qq11/container/app',
+      container: 'app',
+    });
+    expect(result.structuredContent!.notes.join('\n')).toMatch(
+      /2 containers \(app, sidecar\); mirrord targets 'app'/,
+    );
+    expect((await server.calls()).at(-1)!.target).toBe('pod/multi-8f8f-qq11/container/app');
+    // Mesh sidecars are skipped, as mirrord does.
+    const mesh = await client.callTool('run', {
+      cmd_str: 'true',
+      deployment: 'user-service',
+      namespace: 'staging',
+    });
+    expect(mesh.structuredContent!).toMatchObject({
+      target: 'deployment/user-service/container/app',
+      container: 'app',
+    });
+  });
+
+  it('notices a deployment created after start-up (the watch cache follows the cluster)', async () => {
+    const { deploymentWithPods } = await import('../fixtures/kube/objects.js');
+    server.kube!.apply(...deploymentWithPods('fresh-svc', 'default'));
+    const result = await waitForResult(() =>
+      client.callTool('run', { cmd_str: 'echo hi', deployment: 'fresh-svc' }),
+    );
+    expect(result.structuredContent!).toMatchObject({ exit_code: 0, stdout: 'hi\n', container: 'app' });
+    server.kube!.remove('deployments', 'default', 'fresh-svc');
+    const gone = await waitForResult(
+      () => client.callTool('run', { cmd_str: 'echo hi', deployment: 'fresh-svc' }),
+      (r) => r.isError === true,
+    );
+    expect(gone.structuredContent!.error.code).toBe('TARGET_NOT_FOUND');
+  });
+});
+
+/** Calls until the result satisfies `done` (watch events take a moment to arrive). */
+async function waitForResult(
+  call: () => Promise<any>,
+  done: (result: any) => boolean = (result) => result.isError !== true,
+): Promise<any> {
+  const deadline = Date.now() + 5000;
+  let result = await call();
+  while (!done(result) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    result = await call();
+  }
+  return result;
+}

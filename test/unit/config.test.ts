@@ -75,6 +75,8 @@ describe('loadConfig defaults', () => {
         hidePodSecrets: true,
         namespaces: {},
       },
+      kube: { requestTimeoutMs: 5000, checkTargets: true, watch: true },
+      namespaces: { allowed: ['*'] },
       sessions: { keepAliveMs: 15_000, idleTimeoutS: 1800, maxSessions: 2000 },
       workspaces: {
         maxFiles: 50_000,
@@ -90,6 +92,7 @@ describe('loadConfig defaults', () => {
     });
     expect(config.agentNamespace).toBeUndefined();
     expect(config.workspaces.dataDir).toBeUndefined();
+    expect(config.kube.context).toBeUndefined();
   });
 
   it('does not read process.env when no env is passed', () => {
@@ -352,6 +355,11 @@ const badValues: Record<string, { env?: string; flag?: unknown }[]> = {
   MIRRORD_MCP_POLICY_ENV_IMPORT: [{ env: 'some' }],
   MIRRORD_MCP_POLICY_HIDE_POD_SECRETS: [{ env: 'perhaps' }],
   MIRRORD_MCP_POLICY_NAMESPACES: [{ env: '[1]' }, { env: '"text"' }],
+  MIRRORD_MCP_KUBE_CONTEXT: [{ env: '' }],
+  MIRRORD_MCP_KUBE_REQUEST_TIMEOUT_MS: [{ env: '99' }, { env: '120001' }, { env: 'soon' }],
+  MIRRORD_MCP_KUBE_CHECK_TARGETS: [{ env: 'maybe' }, { flag: 'true' }],
+  MIRRORD_MCP_KUBE_WATCH: [{ env: 'sometimes' }],
+  MIRRORD_MCP_NAMESPACES_ALLOWED: [{ env: 'Team_A' }, { flag: [] }, { flag: ['a/b'] }, { flag: 'staging' }],
   MIRRORD_MCP_SESSIONS_KEEP_ALIVE_MS: [{ env: '99' }, { env: '15001' }],
   MIRRORD_MCP_SESSIONS_IDLE_TIMEOUT_S: [{ env: '0' }],
   MIRRORD_MCP_SESSIONS_MAX_SESSIONS: [{ env: '0' }],
@@ -370,6 +378,28 @@ const badValues: Record<string, { env?: string; flag?: unknown }[]> = {
 function flagsFor(path: readonly string[], value: unknown): Record<string, unknown> {
   return path.reduceRight<unknown>((inner, key) => ({ [key]: inner }), value) as Record<string, unknown>;
 }
+
+describe('namespaces', () => {
+  it('refuses a default namespace outside namespaces.allowed, and names a bad list item', () => {
+    const outside = catchAppError(() =>
+      loadConfig({ env: { MIRRORD_MCP_NAMESPACES_ALLOWED: 'staging,team-*' } }),
+    );
+    expect(outside.message).toContain(
+      'defaultNamespace (env MIRRORD_MCP_DEFAULT_NAMESPACE): "default" is not in namespaces.allowed (staging, team-*)',
+    );
+    const item = catchAppError(() =>
+      loadConfig({ env: { MIRRORD_MCP_NAMESPACES_ALLOWED: 'default,Team_A' } }),
+    );
+    expect(item.message).toContain(
+      'namespaces.allowed (env MIRRORD_MCP_NAMESPACES_ALLOWED): item 1: must be a namespace name or a glob',
+    );
+    expect(
+      loadConfig({
+        env: { MIRRORD_MCP_NAMESPACES_ALLOWED: 'team-*', MIRRORD_MCP_DEFAULT_NAMESPACE: 'team-a' },
+      }).namespaces.allowed,
+    ).toEqual(['team-*']);
+  });
+});
 
 describe('bad values', () => {
   it('the table below covers every config leaf', () => {
@@ -547,6 +577,11 @@ describe('configKeys', () => {
       ['policy.envImport', 'MIRRORD_MCP_POLICY_ENV_IMPORT'],
       ['policy.hidePodSecrets', 'MIRRORD_MCP_POLICY_HIDE_POD_SECRETS'],
       ['policy.namespaces', 'MIRRORD_MCP_POLICY_NAMESPACES'],
+      ['kube.context', 'MIRRORD_MCP_KUBE_CONTEXT'],
+      ['kube.requestTimeoutMs', 'MIRRORD_MCP_KUBE_REQUEST_TIMEOUT_MS'],
+      ['kube.checkTargets', 'MIRRORD_MCP_KUBE_CHECK_TARGETS'],
+      ['kube.watch', 'MIRRORD_MCP_KUBE_WATCH'],
+      ['namespaces.allowed', 'MIRRORD_MCP_NAMESPACES_ALLOWED'],
       ['sessions.keepAliveMs', 'MIRRORD_MCP_SESSIONS_KEEP_ALIVE_MS'],
       ['sessions.idleTimeoutS', 'MIRRORD_MCP_SESSIONS_IDLE_TIMEOUT_S'],
       ['sessions.maxSessions', 'MIRRORD_MCP_SESSIONS_MAX_SESSIONS'],
@@ -601,6 +636,11 @@ describe('configKeys', () => {
       MIRRORD_MCP_POLICY_ENV_IMPORT: 'all',
       MIRRORD_MCP_POLICY_HIDE_POD_SECRETS: 'false',
       MIRRORD_MCP_POLICY_NAMESPACES: '{"dev":{"steal":"with-filter"}}',
+      MIRRORD_MCP_KUBE_CONTEXT: 'ctx',
+      MIRRORD_MCP_KUBE_REQUEST_TIMEOUT_MS: '1500',
+      MIRRORD_MCP_KUBE_CHECK_TARGETS: 'false',
+      MIRRORD_MCP_KUBE_WATCH: 'off',
+      MIRRORD_MCP_NAMESPACES_ALLOWED: 'ns, team-*',
       MIRRORD_MCP_SESSIONS_KEEP_ALIVE_MS: '400',
       MIRRORD_MCP_SESSIONS_IDLE_TIMEOUT_S: '12',
       MIRRORD_MCP_SESSIONS_MAX_SESSIONS: '13',
@@ -677,7 +717,7 @@ describe('strict values (regressions)', () => {
 
   it('names the env var of a list whose element is bad', () => {
     const error = catchAppError(() => loadConfig({ flags: { allowedHosts: [''] } }));
-    expect(error.message).toMatch(/allowedHosts\.0 \(env MIRRORD_MCP_ALLOWED_HOSTS\)/);
+    expect(error.message).toMatch(/allowedHosts \(env MIRRORD_MCP_ALLOWED_HOSTS\): item 0: /);
   });
 
   it('refuses unknown MIRRORD_MCP_* variables (typos)', () => {

@@ -1,0 +1,59 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.js';
+import { AppError } from '../errors.js';
+import { createLogger } from '../logger.js';
+import { createKubeServices, packageVersion } from '../runtime.js';
+import { renderDoctor } from './render.js';
+import { runDoctor } from './run-doctor.js';
+
+/**
+ * `mirrord-mcp-server doctor`: the same checks as the server_info tool, for a terminal or CI.
+ * Exit 0 = every required check passed, 1 = something is wrong, 2 = bad usage or configuration.
+ */
+export async function doctorCommand(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  out: NodeJS.WritableStream,
+): Promise<number> {
+  let values: { config?: string; namespace?: string; json?: boolean; 'mirrord-bin'?: string };
+  let config;
+  try {
+    values = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        config: { type: 'string' },
+        namespace: { type: 'string' },
+        json: { type: 'boolean' },
+        'mirrord-bin': { type: 'string' },
+      },
+    }).values;
+    config = loadConfig({
+      file: values.config,
+      env,
+      flags: values['mirrord-bin'] !== undefined ? { mirrordBin: values['mirrord-bin'] } : {},
+    });
+  } catch (error) {
+    const message = error instanceof AppError ? error.message : (error as Error).message;
+    process.stderr.write(`mirrord-mcp-server doctor: ${message}\n`);
+    return 2;
+  }
+  const logger = createLogger('silent');
+  const { kube, policy, discovery } = createKubeServices(config, logger, env, { watch: false });
+  try {
+    const report = await runDoctor(
+      { config, kube, policy, discovery, env, version: packageVersion() },
+      { namespace: values.namespace },
+    );
+    out.write(values.json === true ? `${JSON.stringify(report, null, 2)}\n` : `${renderDoctor(report)}\n`);
+    return report.ok ? 0 : 1;
+  } catch (error) {
+    const message =
+      error instanceof AppError ? `${error.code}: ${error.message}\n${error.hint}` : String(error);
+    process.stderr.write(`mirrord-mcp-server doctor: ${message}\n`);
+    return 1;
+  } finally {
+    await discovery.close();
+  }
+}

@@ -1,0 +1,59 @@
+import type { KubeClient } from './client.js';
+
+export interface AccessQuestion {
+  verb: string;
+  group: string;
+  resource: string;
+  subresource?: string | undefined;
+  namespace?: string | undefined;
+}
+
+/** Asks the API server whether the server's own identity may do this (SelfSubjectAccessReview). */
+export async function canI(
+  kube: KubeClient,
+  question: AccessQuestion,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const review = await kube.request(
+    { verb: 'create', resource: 'selfsubjectaccessreviews', group: 'authorization.k8s.io' },
+    (options) =>
+      kube.authorization.createSelfSubjectAccessReview(
+        {
+          body: {
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SelfSubjectAccessReview',
+            spec: {
+              resourceAttributes: {
+                verb: question.verb,
+                group: question.group,
+                resource: question.resource,
+                ...(question.subresource ? { subresource: question.subresource } : {}),
+                ...(question.namespace ? { namespace: question.namespace } : {}),
+              },
+            },
+          },
+        },
+        options,
+      ),
+    signal,
+  );
+  return review.status?.allowed === true;
+}
+
+/** The identity the API server sees (SelfSubjectReview, Kubernetes >= 1.28). */
+export async function whoAmI(
+  kube: KubeClient,
+  signal?: AbortSignal,
+): Promise<{ username: string; groups: string[] } | undefined> {
+  const review = await kube.request(
+    { verb: 'create', resource: 'selfsubjectreviews', group: 'authentication.k8s.io' },
+    (options) =>
+      kube.authentication.createSelfSubjectReview(
+        { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } },
+        options,
+      ),
+    signal,
+  );
+  const user = review.status?.userInfo;
+  return user?.username ? { username: user.username, groups: user.groups ?? [] } : undefined;
+}
