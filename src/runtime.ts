@@ -149,12 +149,26 @@ export async function createRuntime(
       await tempFiles.dispose();
     },
     notReady: cachedReadiness(async () => {
+      const reasons: string[] = [];
       try {
         await locateExecutable(config.mirrordBin, env.PATH);
-        return [];
       } catch (error) {
-        return [(error as Error).message];
+        reasons.push((error as Error).message);
       }
+      // Runs need the cluster (mirrord reaches its agent through the API server).
+      if (kube.source === 'none') {
+        if (config.kube.checkTargets)
+          reasons.push(`no Kubernetes cluster configured: ${kube.problem ?? 'unknown'}`);
+      } else {
+        try {
+          await kube.request({ verb: 'get', resource: 'version' }, (options) =>
+            kube.versionApi.getCode({}, options),
+          );
+        } catch (error) {
+          reasons.push(`the Kubernetes API is unavailable: ${(error as Error).message}`);
+        }
+      }
+      return reasons;
     }),
   };
 }

@@ -198,6 +198,39 @@ describe('operations endpoints', () => {
     expect(text).toMatch(/mirrord_mcp_sync_bytes_total/);
   });
 
+  it('/readyz says when the Kubernetes API is unavailable or no cluster is configured', async () => {
+    const remove = server.kube!.fault({ path: '/version', status: 500 });
+    try {
+      // Readiness is cached for 5 s: wait for a fresh answer.
+      const res = await waitFor(
+        async () => {
+          const answer = await fetch(`${server.url}/readyz`);
+          return { status: answer.status, body: (await answer.json()) as any };
+        },
+        (answer) => answer.status === 503,
+        8000,
+      );
+      expect(res.body.reasons.join(' ')).toMatch(/Kubernetes API is unavailable/);
+    } finally {
+      remove();
+    }
+    const recovered = await waitFor(
+      async () => (await fetch(`${server.url}/readyz`)).status,
+      (status) => status === 200,
+      8000,
+    );
+    expect(recovered).toBe(200);
+    const noCluster = await startServer({ kube: false, env: { KUBECONFIG: '/nonexistent/kubeconfig' } });
+    try {
+      const res = await fetch(`${noCluster.url}/readyz`);
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as any).reasons.join(' ')).toMatch(/no Kubernetes cluster configured/);
+    } finally {
+      await noCluster.stop();
+      await noCluster.cleanup();
+    }
+  });
+
   it('/readyz is ready with mirrord present and says why not without it', async () => {
     const ready = await fetch(`${server.url}/readyz`);
     expect(ready.status).toBe(200);
