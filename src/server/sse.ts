@@ -7,7 +7,8 @@ import type { Logger } from '../logger.js';
 import { jsonRpcCodes, jsonRpcError, looksLikeJsonRpc, readJsonBody } from './json-rpc.js';
 import type { SessionPool } from './session-pool.js';
 
-export interface SseDeps {
+/** What a session-holding transport needs from the app (shared by SSE and Streamable HTTP). */
+export interface TransportDeps {
   basePath: string;
   keepAliveMs: number;
   maxRequestBytes: number;
@@ -23,7 +24,7 @@ type Env = { Bindings: HttpBindings };
  * names `POST /messages?sessionId=...` in its `endpoint` event. The frozen v1 transport writes the
  * stream; we parse POST bodies ourselves so that bad ones get JSON-RPC error bodies.
  */
-export function mountSse(app: Hono<Env>, deps: SseDeps): void {
+export function mountSse(app: Hono<Env>, deps: TransportDeps): void {
   const { basePath, pool, logger } = deps;
 
   app.get(`${basePath}/sse`, async (c) => {

@@ -4,21 +4,10 @@ import {
   isLegacyRequest,
   legacyStatelessFallback,
   WebStandardStreamableHTTPServerTransport,
-  type McpServer,
 } from '@modelcontextprotocol/server';
 import type { Hono } from 'hono';
-import type { Logger } from '../logger.js';
 import { jsonRpcCodes, jsonRpcError, readJsonBody } from './json-rpc.js';
-import type { SessionPool } from './session-pool.js';
-
-export interface StreamableDeps {
-  basePath: string;
-  keepAliveMs: number;
-  maxRequestBytes: number;
-  pool: SessionPool;
-  logger: Logger;
-  createServer: () => McpServer;
-}
+import type { TransportDeps } from './sse.js';
 
 /**
  * Streamable HTTP at `/mcp`, for both protocol eras. 2026-era requests go to the SDK's per-request
@@ -26,7 +15,7 @@ export interface StreamableDeps {
  * (`Mcp-Session-Id`), because their cancellation (`notifications/cancelled`) arrives on a separate
  * POST and must reach the request it cancels; a client that does not initialize is served statelessly.
  */
-export function mountStreamableHttp(app: Hono, deps: StreamableDeps): { close(): Promise<void> } {
+export function mountStreamableHttp(app: Hono, deps: TransportDeps): { close(): Promise<void> } {
   const { basePath, pool, logger } = deps;
   const onerror = (error: Error): void => {
     logger.debug({ err: error }, 'streamable HTTP error');

@@ -11,18 +11,7 @@ import {
   loadConfig,
   parseConfig,
 } from '../../src/config.js';
-import { AppError } from '../../src/errors.js';
-
-/** Runs `fn`, expects an AppError, and returns it. */
-function catchAppError(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
-  }
-  throw new Error('expected an AppError, nothing was thrown');
-}
+import { catchAppError } from '../helpers/app-error.js';
 
 let dir: string;
 

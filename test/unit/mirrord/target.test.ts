@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError, type ErrorCode } from '../../../src/errors.js';
 import { parseNamespace, parseTarget, resolveCallTarget } from '../../../src/mirrord/target.js';
-
-function catchAppError(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
-  }
-  throw new Error('expected an AppError, nothing was thrown');
-}
+import { catchAppError } from '../../helpers/app-error.js';
 
 function expectCode(fn: () => unknown, code: ErrorCode): AppError {
   const error = catchAppError(fn);

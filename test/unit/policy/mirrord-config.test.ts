@@ -6,16 +6,7 @@ import {
   rejectTemplateDelimiters,
   type JsonObject,
 } from '../../../src/policy/mirrord-config.js';
-
-function catchAppError(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
-  }
-  throw new Error('expected an AppError, nothing was thrown');
-}
+import { catchAppError } from '../../helpers/app-error.js';
 
 function expectCode(fn: () => unknown, code: ErrorCode): AppError {
   const error = catchAppError(fn);

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/errors.js';
 import { RunRegistry } from '../../../src/runs/registry.js';
-
-function catchAppError(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
-  }
-  throw new Error('expected an AppError, nothing was thrown');
-}
+import { catchAppError } from '../../helpers/app-error.js';
 
 /** Lets queued promise callbacks (e.g. `done.finally`) run. */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
