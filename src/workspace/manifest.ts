@@ -118,6 +118,12 @@ export function buildTree(input: readonly TreeEntry[], limits: TreeLimits): Tree
   return { entries, files: entries.length, bytes, digest: treeDigest(entries) };
 }
 
+/** Whether two entries of the same path have the same content (what the tree digest covers). */
+export function sameEntry(a: TreeEntry, b: TreeEntry): boolean {
+  if (a.type === 'symlink') return b.type === 'symlink' && a.target === b.target;
+  return b.type === 'file' && a.size === b.size && a.sha256 === b.sha256 && a.executable === b.executable;
+}
+
 /** The sha256 of a canonical rendering of the entries: equal trees have equal digests. */
 export function treeDigest(entries: readonly TreeEntry[]): string {
   const hash = createHash('sha256');

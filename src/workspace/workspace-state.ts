@@ -30,6 +30,13 @@ export interface WorkspaceState {
   sync: SyncSession | undefined;
   /** Blobs of a failed sync, kept a while (sha256 -> until) so that its retry need not send them again. */
   readonly retained: Map<string, number>;
+  /**
+   * A superseded tree no run ever leased, kept on disk so that the next commit can patch it into
+   * the new tree (a few links) instead of linking every file again.
+   */
+  spare: { id: string; tree: Tree } | undefined;
+  /** Trees that were leased at least once (a run may have written into them: never reused). */
+  readonly everLeased: Set<string>;
   lastUsedAt: number;
   lastPersistedUseAt: number;
   removed: boolean;

@@ -5,10 +5,17 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { createBlobWriter, smallBlobBytes, writeBlob } from './blob-writer.js';
 import { blobPath, newTreeId, workspaceLayout, type WorkspaceLayout } from './layout.js';
-import { buildTree, parseManifest, type FileEntry, type Tree, type TreeEntry } from './manifest.js';
+import {
+  buildTree,
+  parseManifest,
+  sameEntry,
+  type FileEntry,
+  type Tree,
+  type TreeEntry,
+} from './manifest.js';
 import { createMutex } from './mutex.js';
 import { parseWorkspaceName } from './paths.js';
-import { ensureExecutableBlob, materializeTree, switchCurrent } from './tree-writer.js';
+import { ensureExecutableBlob, materializeTree, patchTree, switchCurrent } from './tree-writer.js';
 import { receiveFrames } from './upload-frames.js';
 import type { SyncSession, WorkspaceState } from './workspace-state.js';
 
@@ -126,6 +133,8 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
       leases: new Map(),
       sync: undefined,
       retained: new Map(),
+      spare: undefined,
+      everLeased: new Set(),
       lastUsedAt: now(),
       lastPersistedUseAt: 0,
       removed: false,
@@ -226,8 +235,23 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
       if (!exists) await ensureExecutableBlob(state.layout, sha);
     }
     const id = newTreeId();
-    await materializeTree(state.layout, id, tree);
+    const spare = state.spare;
+    state.spare = undefined;
+    let patched = false;
+    if (spare) {
+      try {
+        await patchTree(state.layout, spare.id, spare.tree, id, tree);
+        patched = true;
+      } catch (error) {
+        logger.warn({ err: error, workspace: state.name }, 'could not reuse an old tree; building anew');
+      }
+    }
+    if (!patched) await materializeTree(state.layout, id, tree);
     await switchCurrent(state.layout, id);
+    // The tree just superseded becomes the spare for the next commit, unless a run ever held it.
+    if (state.current && !state.everLeased.has(state.current.id)) {
+      state.spare = { id: state.current.id, tree: state.current.tree };
+    }
     state.current = { id, tree, committedAt: now() };
     touch(state);
     schedule(state);
@@ -247,7 +271,12 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
 
   async function collect(state: WorkspaceState): Promise<void> {
     if (state.removed) return;
-    const keepTrees = new Set([...state.leases.keys(), ...(state.current ? [state.current.id] : [])]);
+    if (state.spare && state.leases.has(state.spare.id)) state.spare = undefined;
+    const keepTrees = new Set([
+      ...state.leases.keys(),
+      ...(state.current ? [state.current.id] : []),
+      ...(state.spare ? [state.spare.id] : []),
+    ]);
     const keepBlobs = new Set<string>();
     for (const [sha, until] of state.retained) {
       if (until > now()) keepBlobs.add(sha);
@@ -608,6 +637,7 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
       const held = state.leases.get(id) ?? { count: 0, tree };
       held.count += 1;
       state.leases.set(id, held);
+      state.everLeased.add(id);
       touch(state);
       let released = false;
       return {
@@ -673,7 +703,7 @@ function diff(previous: Tree | undefined, next: Tree): { added: number; updated:
     const old = before.get(entry.path);
     before.delete(entry.path);
     if (!old) added += 1;
-    else if (JSON.stringify(old) !== JSON.stringify(entry)) updated += 1;
+    else if (!sameEntry(old, entry)) updated += 1;
   }
   return { added, updated, removed: before.size };
 }
