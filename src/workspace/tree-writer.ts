@@ -51,16 +51,17 @@ export async function materializeTree(layout: WorkspaceLayout, id: string, tree:
   }
 }
 
-function dirsOf(tree: Tree): Set<string> {
+/** The directories a tree's entries need. */
+export function dirsOf(entries: readonly TreeEntry[]): Set<string> {
   const dirs = new Set<string>();
-  for (const entry of tree.entries) for (const parent of parentDirs(entry.path)) dirs.add(parent);
+  for (const entry of entries) for (const parent of parentDirs(entry.path)) dirs.add(parent);
   return dirs;
 }
 
 const depth = (path: string): number => path.split('/').length;
 
 /**
- * Turns the unused tree `fromId` (holding exactly `from`) into tree `id` holding `tree`: only the
+ * Turns the unused tree `from.id` (holding exactly `from.entries` and `from.dirs`) into tree `id` holding `tree`: only the
  * entries that differ are unlinked and linked, so a one-file change costs a few calls instead of
  * one link per file. The caller guarantees that no run uses `fromId` and that nothing else wrote
  * into it. On failure the half-patched tree is removed and the error rethrown (the current tree is
@@ -68,11 +69,11 @@ const depth = (path: string): number => path.split('/').length;
  */
 export async function patchTree(
   layout: WorkspaceLayout,
-  fromId: string,
-  from: Tree,
+  from: { id: string; entries: readonly TreeEntry[]; dirs: ReadonlySet<string> },
   id: string,
   tree: Tree,
 ): Promise<string> {
+  const fromId = from.id;
   const dir = join(layout.trees, fromId);
   try {
     const before = new Map(from.entries.map((e) => [e.path, e]));
@@ -84,8 +85,8 @@ export async function patchTree(
     }
     // Everything left in `before` is gone or replaced.
     await forEachLimit([...before.keys()], parallelism, (path) => unlink(join(dir, path)));
-    const oldDirs = dirsOf(from);
-    const newDirs = dirsOf(tree);
+    const oldDirs = from.dirs;
+    const newDirs = dirsOf(tree.entries);
     const emptied = [...oldDirs].filter((d) => !newDirs.has(d)).sort((a, b) => depth(b) - depth(a));
     for (const d of emptied) await rmdir(join(dir, d));
     const created = [...newDirs].filter((d) => !oldDirs.has(d)).sort((a, b) => depth(a) - depth(b));

@@ -15,7 +15,7 @@ import {
 } from './manifest.js';
 import { createMutex } from './mutex.js';
 import { parseWorkspaceName } from './paths.js';
-import { ensureExecutableBlob, materializeTree, patchTree, switchCurrent } from './tree-writer.js';
+import { dirsOf, ensureExecutableBlob, materializeTree, patchTree, switchCurrent } from './tree-writer.js';
 import { receiveFrames } from './upload-frames.js';
 import type { SyncSession, WorkspaceState } from './workspace-state.js';
 
@@ -240,7 +240,7 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
     let patched = false;
     if (spare) {
       try {
-        await patchTree(state.layout, spare.id, spare.tree, id, tree);
+        await patchTree(state.layout, spare, id, tree);
         patched = true;
       } catch (error) {
         logger.warn({ err: error, workspace: state.name }, 'could not reuse an old tree; building anew');
@@ -250,7 +250,8 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
     await switchCurrent(state.layout, id);
     // The tree just superseded becomes the spare for the next commit, unless a run ever held it.
     if (state.current && !state.everLeased.has(state.current.id)) {
-      state.spare = { id: state.current.id, tree: state.current.tree };
+      const { id: spareId, tree: spareTree } = state.current;
+      state.spare = { id: spareId, entries: [...spareTree.entries], dirs: dirsOf(spareTree.entries) };
     }
     state.current = { id, tree, committedAt: now() };
     touch(state);
@@ -297,6 +298,21 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
       await rename(join(state.layout.trees, id), gone).catch(() => undefined);
       await rm(join(state.layout.trees, `${id}.json`), { force: true });
       emptyTrash(gone);
+    }
+    const spare = state.spare;
+    if (spare) {
+      // The spare must not keep alive, through its hard links, data no counted tree needs.
+      const stale = spare.entries.filter((e) => e.type === 'file' && !keepBlobs.has(e.sha256));
+      try {
+        for (const entry of stale) await rm(join(state.layout.trees, spare.id, entry.path));
+        const gone = new Set(stale);
+        spare.entries = spare.entries.filter((e) => !gone.has(e));
+      } catch {
+        state.spare = undefined;
+        const trashed = join(trash, `${basename(state.layout.root)}-${spare.id}-${randomUUID()}`);
+        await rename(join(state.layout.trees, spare.id), trashed).catch(() => undefined);
+        emptyTrash(trashed);
+      }
     }
     for (const name of await readdir(state.layout.blobs)) {
       const sha = name.replace(/\.x$/, '');
