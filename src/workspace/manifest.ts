@@ -103,8 +103,12 @@ export function buildTree(input: readonly TreeEntry[], limits: TreeLimits): Tree
   }
   // A file's parents must be directories: neither files nor symlinks (a path below a symlink
   // would be written through it, possibly outside the workspace).
+  const checked = new Set<string>();
   for (const entry of byPath.values()) {
     for (const dir of parentDirs(entry.path)) {
+      // Directories repeat across entries: each is checked once.
+      if (checked.has(dir)) continue;
+      checked.add(dir);
       const clash = byPath.get(dir);
       if (clash) {
         throw new AppError(
