@@ -1,14 +1,13 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { configKeys, isLoopbackHost, loadConfig, type Config } from './config.js';
-import { doctorCommand } from './doctor/command.js';
-import { AppError } from './errors.js';
-import { createLogger } from './logger.js';
-import { createRuntime, packageVersion } from './runtime.js';
-import { startHttpServer } from './server/http-server.js';
-import { startStdio } from './server/stdio.js';
+import type { Config } from './config.js';
+import type { startHttpServer } from './server/http-server.js';
 
-const usage = `mirrord-mcp-server: run commands under mirrord against a Kubernetes workload, over MCP.
+// Only types above: each subcommand imports what it needs, so that `sync` (a client on the user's
+// machine) does not load the server, the Kubernetes client and the MCP SDK before it starts.
+const usage = (
+  configKeys: readonly { env: string; path: readonly string[] }[],
+): string => `mirrord-mcp-server: run commands under mirrord against a Kubernetes workload, over MCP.
 
 Usage: mirrord-mcp-server [options]
        mirrord-mcp-server sync [DIR] --url URL --workspace NAME [--token TOKEN] [--watch]
@@ -75,13 +74,19 @@ async function main(argv: string[]): Promise<number> {
     const { runSyncCommand } = await import('./sync/sync-command.js');
     return runSyncCommand(argv.slice(1));
   }
-  if (argv[0] === 'doctor') return doctorCommand(argv.slice(1), process.env, process.stdout);
+  if (argv[0] === 'doctor') {
+    const { doctorCommand } = await import('./doctor/command.js');
+    return doctorCommand(argv.slice(1), process.env, process.stdout);
+  }
+  const { configKeys, isLoopbackHost, loadConfig } = await import('./config.js');
+  const { AppError } = await import('./errors.js');
+  const { packageVersion } = await import('./runtime.js');
   let parsed: ReturnType<typeof parseFlags>;
   let config: Config;
   try {
     parsed = parseFlags(argv);
     if (parsed.help) {
-      process.stdout.write(usage);
+      process.stdout.write(usage(configKeys));
       return 0;
     }
     if (parsed.version) {
@@ -95,10 +100,13 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
+  const { createLogger } = await import('./logger.js');
+  const { createRuntime } = await import('./runtime.js');
   const logger = createLogger(config.logLevel);
   const runtime = await createRuntime(config, logger);
 
   if (config.stdio) {
+    const { startStdio } = await import('./server/stdio.js');
     const { handle, closed } = startStdio(runtime);
     const stop = async (reason: string): Promise<void> => {
       logger.info({ reason }, 'shutting down');
@@ -118,9 +126,10 @@ async function main(argv: string[]): Promise<number> {
       'listening beyond loopback: anyone who reaches this port can run commands',
     );
   }
+  const http = await import('./server/http-server.js');
   let server: Awaited<ReturnType<typeof startHttpServer>>;
   try {
-    server = await startHttpServer(runtime);
+    server = await http.startHttpServer(runtime);
   } catch (error) {
     logger.fatal({ err: error }, `cannot listen on ${config.host}:${config.port}`);
     await runtime.dispose();

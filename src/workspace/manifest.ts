@@ -103,8 +103,12 @@ export function buildTree(input: readonly TreeEntry[], limits: TreeLimits): Tree
   }
   // A file's parents must be directories: neither files nor symlinks (a path below a symlink
   // would be written through it, possibly outside the workspace).
+  const checked = new Set<string>();
   for (const entry of byPath.values()) {
     for (const dir of parentDirs(entry.path)) {
+      // Directories repeat across entries: each is checked once.
+      if (checked.has(dir)) continue;
+      checked.add(dir);
       const clash = byPath.get(dir);
       if (clash) {
         throw new AppError(
@@ -116,6 +120,12 @@ export function buildTree(input: readonly TreeEntry[], limits: TreeLimits): Tree
   }
   const entries = [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { entries, files: entries.length, bytes, digest: treeDigest(entries) };
+}
+
+/** Whether two entries of the same path have the same content (what the tree digest covers). */
+export function sameEntry(a: TreeEntry, b: TreeEntry): boolean {
+  if (a.type === 'symlink') return b.type === 'symlink' && a.target === b.target;
+  return b.type === 'file' && a.size === b.size && a.sha256 === b.sha256 && a.executable === b.executable;
 }
 
 /** The sha256 of a canonical rendering of the entries: equal trees have equal digests. */

@@ -25,7 +25,7 @@ export function parseRelativePath(path: unknown, what = 'path'): string {
   if (path.includes('\0')) throw new AppError('INVALID_PATH', `${what} ${shown} contains a NUL byte`);
   if (path.includes('\\')) throw new AppError('INVALID_PATH', `${what} ${shown} contains a backslash`);
   if (path.startsWith('/')) throw new AppError('INVALID_PATH', `${what} ${shown} is absolute`);
-  if (Buffer.byteLength(path) > maxPathBytes) {
+  if (path.length * 3 > maxPathBytes && Buffer.byteLength(path) > maxPathBytes) {
     throw new AppError('INVALID_PATH', `${what} ${shown} is longer than ${maxPathBytes} bytes`);
   }
   for (const segment of path.split('/')) {
@@ -33,7 +33,8 @@ export function parseRelativePath(path: unknown, what = 'path'): string {
     if (segment === '' || segment === '.') {
       throw new AppError('INVALID_PATH', `${what} ${shown} is not normalized (empty or "." segment)`);
     }
-    if (Buffer.byteLength(segment) > maxSegmentBytes) {
+    // A UTF-16 unit is at most 3 UTF-8 bytes: short names need no byte count (most of them).
+    if (segment.length * 3 > maxSegmentBytes && Buffer.byteLength(segment) > maxSegmentBytes) {
       throw new AppError('INVALID_PATH', `${what} ${shown} has a name longer than ${maxSegmentBytes} bytes`);
     }
   }
@@ -65,8 +66,7 @@ export function resolveSymlinkTarget(linkPath: string, target: string): string {
 
 /** The parent directories of a relative path, outermost first ("a/b/c" -> ["a", "a/b"]). */
 export function parentDirs(path: string): string[] {
-  const parts = path.split('/');
   const out: string[] = [];
-  for (let i = 1; i < parts.length; i++) out.push(parts.slice(0, i).join('/'));
+  for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) out.push(path.slice(0, i));
   return out;
 }

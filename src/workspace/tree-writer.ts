@@ -1,7 +1,18 @@
-import { chmod, copyFile, link, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  copyFile,
+  link,
+  mkdir,
+  rename,
+  rm,
+  rmdir,
+  symlink,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { blobPath, type WorkspaceLayout } from './layout.js';
-import type { Tree } from './manifest.js';
+import { sameEntry, type Tree, type TreeEntry } from './manifest.js';
 import { forEachLimit } from './mutex.js';
 import { parentDirs } from './paths.js';
 
@@ -35,6 +46,65 @@ export async function materializeTree(layout: WorkspaceLayout, id: string, tree:
     await writeFile(`${dir}.json`, JSON.stringify({ id, digest: tree.digest, entries: tree.entries }));
     return dir;
   } catch (error) {
+    await removeTree(layout, id);
+    throw error;
+  }
+}
+
+/** The directories a tree's entries need. */
+export function dirsOf(entries: readonly TreeEntry[]): Set<string> {
+  const dirs = new Set<string>();
+  for (const entry of entries) for (const parent of parentDirs(entry.path)) dirs.add(parent);
+  return dirs;
+}
+
+const depth = (path: string): number => path.split('/').length;
+
+/**
+ * Turns the unused tree `from.id` (holding exactly `from.entries` and `from.dirs`) into tree `id` holding `tree`: only the
+ * entries that differ are unlinked and linked, so a one-file change costs a few calls instead of
+ * one link per file. The caller guarantees that no run uses `fromId` and that nothing else wrote
+ * into it. On failure the half-patched tree is removed and the error rethrown (the current tree is
+ * another directory, untouched).
+ */
+export async function patchTree(
+  layout: WorkspaceLayout,
+  from: { id: string; entries: readonly TreeEntry[]; dirs: ReadonlySet<string> },
+  id: string,
+  tree: Tree,
+): Promise<string> {
+  const fromId = from.id;
+  const dir = join(layout.trees, fromId);
+  try {
+    const before = new Map(from.entries.map((e) => [e.path, e]));
+    const add: TreeEntry[] = [];
+    for (const entry of tree.entries) {
+      const old = before.get(entry.path);
+      if (old && sameEntry(old, entry)) before.delete(entry.path);
+      else add.push(entry);
+    }
+    // Everything left in `before` is gone or replaced.
+    await forEachLimit([...before.keys()], parallelism, (path) => unlink(join(dir, path)));
+    const oldDirs = from.dirs;
+    const newDirs = dirsOf(tree.entries);
+    const emptied = [...oldDirs].filter((d) => !newDirs.has(d)).sort((a, b) => depth(b) - depth(a));
+    for (const d of emptied) await rmdir(join(dir, d));
+    const created = [...newDirs].filter((d) => !oldDirs.has(d)).sort((a, b) => depth(a) - depth(b));
+    for (const d of created) await mkdir(join(dir, d));
+    await forEachLimit(add, parallelism, async (entry) => {
+      const target = join(dir, entry.path);
+      if (entry.type === 'symlink') await symlink(entry.target, target);
+      else await link(blobPath(layout, entry.sha256, entry.executable), target);
+    });
+    await rename(dir, join(layout.trees, id));
+    await rm(join(layout.trees, `${fromId}.json`), { force: true });
+    await writeFile(
+      join(layout.trees, `${id}.json`),
+      JSON.stringify({ id, digest: tree.digest, entries: tree.entries }),
+    );
+    return join(layout.trees, id);
+  } catch (error) {
+    await removeTree(layout, fromId);
     await removeTree(layout, id);
     throw error;
   }

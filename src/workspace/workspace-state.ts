@@ -1,5 +1,5 @@
 import type { WorkspaceLayout } from './layout.js';
-import type { Tree } from './manifest.js';
+import type { Tree, TreeEntry } from './manifest.js';
 import type { Mutex } from './mutex.js';
 
 /** A sync in progress: the tree it will commit and the blobs it still waits for. */
@@ -16,6 +16,13 @@ export interface SyncSession {
   readonly startedAt: number;
 }
 
+/** A tree directory on disk that nothing uses: exactly these entries, and these directories. */
+export interface SpareTree {
+  readonly id: string;
+  entries: TreeEntry[];
+  readonly dirs: Set<string>;
+}
+
 /** What the store knows about one workspace (one instance per workspace, owned by the store). */
 export interface WorkspaceState {
   readonly owner: string;
@@ -30,6 +37,14 @@ export interface WorkspaceState {
   sync: SyncSession | undefined;
   /** Blobs of a failed sync, kept a while (sha256 -> until) so that its retry need not send them again. */
   readonly retained: Map<string, number>;
+  /**
+   * A superseded tree no run ever leased, kept on disk so that the next commit can patch it into
+   * the new tree (a few links) instead of linking every file again. Its files whose blobs are
+   * collected are unlinked from it at once, so it never holds data the quotas do not count.
+   */
+  spare: SpareTree | undefined;
+  /** Trees that were leased at least once (a run may have written into them: never reused). */
+  readonly everLeased: Set<string>;
   lastUsedAt: number;
   lastPersistedUseAt: number;
   removed: boolean;

@@ -5,10 +5,17 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { createBlobWriter, smallBlobBytes, writeBlob } from './blob-writer.js';
 import { blobPath, newTreeId, workspaceLayout, type WorkspaceLayout } from './layout.js';
-import { buildTree, parseManifest, type FileEntry, type Tree, type TreeEntry } from './manifest.js';
+import {
+  buildTree,
+  parseManifest,
+  sameEntry,
+  type FileEntry,
+  type Tree,
+  type TreeEntry,
+} from './manifest.js';
 import { createMutex } from './mutex.js';
 import { parseWorkspaceName } from './paths.js';
-import { ensureExecutableBlob, materializeTree, switchCurrent } from './tree-writer.js';
+import { dirsOf, ensureExecutableBlob, materializeTree, patchTree, switchCurrent } from './tree-writer.js';
 import { receiveFrames } from './upload-frames.js';
 import type { SyncSession, WorkspaceState } from './workspace-state.js';
 
@@ -126,6 +133,8 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
       leases: new Map(),
       sync: undefined,
       retained: new Map(),
+      spare: undefined,
+      everLeased: new Set(),
       lastUsedAt: now(),
       lastPersistedUseAt: 0,
       removed: false,
@@ -226,8 +235,24 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
       if (!exists) await ensureExecutableBlob(state.layout, sha);
     }
     const id = newTreeId();
-    await materializeTree(state.layout, id, tree);
+    const spare = state.spare;
+    state.spare = undefined;
+    let patched = false;
+    if (spare) {
+      try {
+        await patchTree(state.layout, spare, id, tree);
+        patched = true;
+      } catch (error) {
+        logger.warn({ err: error, workspace: state.name }, 'could not reuse an old tree; building anew');
+      }
+    }
+    if (!patched) await materializeTree(state.layout, id, tree);
     await switchCurrent(state.layout, id);
+    // The tree just superseded becomes the spare for the next commit, unless a run ever held it.
+    if (state.current && !state.everLeased.has(state.current.id)) {
+      const { id: spareId, tree: spareTree } = state.current;
+      state.spare = { id: spareId, entries: [...spareTree.entries], dirs: dirsOf(spareTree.entries) };
+    }
     state.current = { id, tree, committedAt: now() };
     touch(state);
     schedule(state);
@@ -247,7 +272,12 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
 
   async function collect(state: WorkspaceState): Promise<void> {
     if (state.removed) return;
-    const keepTrees = new Set([...state.leases.keys(), ...(state.current ? [state.current.id] : [])]);
+    if (state.spare && state.leases.has(state.spare.id)) state.spare = undefined;
+    const keepTrees = new Set([
+      ...state.leases.keys(),
+      ...(state.current ? [state.current.id] : []),
+      ...(state.spare ? [state.spare.id] : []),
+    ]);
     const keepBlobs = new Set<string>();
     for (const [sha, until] of state.retained) {
       if (until > now()) keepBlobs.add(sha);
@@ -268,6 +298,21 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
       await rename(join(state.layout.trees, id), gone).catch(() => undefined);
       await rm(join(state.layout.trees, `${id}.json`), { force: true });
       emptyTrash(gone);
+    }
+    const spare = state.spare;
+    if (spare) {
+      // The spare must not keep alive, through its hard links, data no counted tree needs.
+      const stale = spare.entries.filter((e) => e.type === 'file' && !keepBlobs.has(e.sha256));
+      try {
+        for (const entry of stale) await rm(join(state.layout.trees, spare.id, entry.path));
+        const gone = new Set(stale);
+        spare.entries = spare.entries.filter((e) => !gone.has(e));
+      } catch {
+        state.spare = undefined;
+        const trashed = join(trash, `${basename(state.layout.root)}-${spare.id}-${randomUUID()}`);
+        await rename(join(state.layout.trees, spare.id), trashed).catch(() => undefined);
+        emptyTrash(trashed);
+      }
     }
     for (const name of await readdir(state.layout.blobs)) {
       const sha = name.replace(/\.x$/, '');
@@ -608,6 +653,7 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
       const held = state.leases.get(id) ?? { count: 0, tree };
       held.count += 1;
       state.leases.set(id, held);
+      state.everLeased.add(id);
       touch(state);
       let released = false;
       return {
@@ -673,7 +719,7 @@ function diff(previous: Tree | undefined, next: Tree): { added: number; updated:
     const old = before.get(entry.path);
     before.delete(entry.path);
     if (!old) added += 1;
-    else if (JSON.stringify(old) !== JSON.stringify(entry)) updated += 1;
+    else if (!sameEntry(old, entry)) updated += 1;
   }
   return { added, updated, removed: before.size };
 }

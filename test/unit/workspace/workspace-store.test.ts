@@ -169,6 +169,35 @@ describe('sync', () => {
     expect(tree['src/app.ts']).toBe('console.log(2)\n');
   });
 
+  it('builds a tree by patching an unused older one exactly as it would build it anew', async () => {
+    await sync('app', v1);
+    await sync('app', { ...v1, 'src/app.ts': { content: 'console.log(2)\n' } });
+    await store.idle();
+    // The third tree is patched from the first (never leased): a file becomes a directory, a
+    // directory a file, a symlink changes, an executable bit goes, a file and a directory disappear.
+    const v3 = {
+      'README.md/inner.txt': { content: 'inner\n' },
+      docs: { content: 'docs are a file now\n' },
+      'run.sh': { content: '#!/bin/sh\necho hi\n' },
+      'deep/a/b/c.txt': { content: 'deep\n' },
+      link: { target: 'run.sh' },
+    };
+    const { committed } = await sync('app', v3);
+    expect(committed?.changed).toEqual({ added: 4, updated: 1, removed: 3 });
+    expect(await treeOf('app')).toEqual({
+      'README.md/inner.txt': 'inner\n',
+      'deep/a/b/c.txt': 'deep\n',
+      docs: 'docs are a file now\n',
+      link: '-> run.sh',
+      'run.sh': '#!/bin/sh\necho hi\n',
+    });
+    await store.idle();
+    // One spare tree beside the current one, holding no blob that no tree needs any more.
+    const trees = await readdir(join(dataDir, 'workspaces'), { recursive: true });
+    expect(trees.filter((t) => /trees\/[^/]+$/.test(t) && !t.endsWith('.json'))).toHaveLength(2);
+    expect(trees.some((t) => t.endsWith('src/app.ts'))).toBe(false);
+  });
+
   it('keeps a file whose only change is its executable bit apart from its twin', async () => {
     await sync('app', { a: { content: 'same' }, b: { content: 'same', mode: 0o755 } });
     expect(await treeOf('app')).toEqual({ a: 'same', b: 'x same' });
