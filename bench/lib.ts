@@ -103,6 +103,15 @@ export async function rssBytes(pid: number): Promise<number> {
   return kb * 1024;
 }
 
+/** CPU time (user + system) a process has used so far, in ms (Linux, from /proc/PID/stat). */
+export async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which sits in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const msPerTick = 10; // USER_HZ is 100 on Linux
+  return (Number(fields[11]) + Number(fields[12])) * msPerTick;
+}
+
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;
