@@ -6,9 +6,10 @@ import {
   WebStandardStreamableHTTPServerTransport,
   type McpServer,
 } from '@modelcontextprotocol/server';
+import type { HttpBindings } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Logger } from '../logger.js';
-import { jsonRpcCodes, jsonRpcError, readJsonBody } from './json-rpc.js';
+import { jsonRpcCodes, jsonRpcError, readJsonBody, readJsonChunks } from './json-rpc.js';
 import type { SessionPool } from './session-pool.js';
 
 export interface StreamableDeps {
@@ -26,7 +27,10 @@ export interface StreamableDeps {
  * (`Mcp-Session-Id`), because their cancellation (`notifications/cancelled`) arrives on a separate
  * POST and must reach the request it cancels; a client that does not initialize is served statelessly.
  */
-export function mountStreamableHttp(app: Hono, deps: StreamableDeps): { close(): Promise<void> } {
+export function mountStreamableHttp(
+  app: Hono<{ Bindings: HttpBindings }>,
+  deps: StreamableDeps,
+): { close(): Promise<void> } {
   const { basePath, pool, logger } = deps;
   const onerror = (error: Error): void => {
     logger.debug({ err: error }, 'streamable HTTP error');
@@ -45,7 +49,14 @@ export function mountStreamableHttp(app: Hono, deps: StreamableDeps): { close():
     const request = c.req.raw;
     let parsedBody: unknown;
     if (request.method === 'POST') {
-      const parsed = await readJsonBody(request.clone(), deps.maxRequestBytes);
+      // Every SDK entry point below gets `parsedBody` and never reads the body itself, so under
+      // @hono/node-server we read the Node request directly: touching `request.body` (or cloning it)
+      // would make node-server build a full undici Request per POST, which profiled at about 15% of
+      // the server's CPU in `npm run bench -- list-targets`. Elsewhere (app.request in tests) we clone.
+      const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
+      const parsed = incoming
+        ? await readJsonChunks(incoming, incoming.headers['content-length'], deps.maxRequestBytes)
+        : await readJsonBody(request.clone(), deps.maxRequestBytes);
       if (parsed instanceof Response) return parsed;
       parsedBody = parsed.body;
     }
