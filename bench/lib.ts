@@ -39,6 +39,9 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
         HOME: home,
         TMPDIR: tmp,
         MIRRORD_MCP_LOG_LEVEL: 'info',
+        // The run benches measure the run path, not Kubernetes: no cluster, so no pre-spawn target check
+        // (bench/list-targets.ts measures discovery against the fake API).
+        MIRRORD_MCP_KUBE_CHECK_TARGETS: 'false',
         ...env,
       },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -101,6 +104,15 @@ export async function rssBytes(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
   return kb * 1024;
+}
+
+/** CPU time (user + system) a process has used so far, in ms (Linux, from /proc/PID/stat). */
+export async function cpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which sits in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const msPerTick = 10; // USER_HZ is 100 on Linux
+  return (Number(fields[11]) + Number(fields[12])) * msPerTick;
 }
 
 export function percentile(values: number[], p: number): number {

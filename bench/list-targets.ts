@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeKubeApi } from '../test/fixtures/kube/fake-api-server.js';
 import { deploymentWithPods, namespace } from '../test/fixtures/kube/objects.js';
-import { eventLoopDelay, fmt, percentile, startBenchServer, verdict } from './lib.js';
+import { cpuMs, eventLoopDelay, fmt, percentile, startBenchServer, verdict } from './lib.js';
 
 const namespaces = ['team-a', 'team-b', 'team-c', 'team-d'];
 
@@ -82,8 +82,21 @@ export async function benchListTargets(
       const measure = async (
         argsFor: (i: number) => Record<string, unknown>,
         ok: (result: Awaited<ReturnType<Client['callTool']>>) => boolean,
-      ): Promise<{ calls: number; wrong: number; rate: number; p50: number; p99: number }> => {
+      ): Promise<{
+        calls: number;
+        wrong: number;
+        rate: number;
+        p50: number;
+        p99: number;
+        serverCpu: number;
+        clientCpu: number;
+      }> => {
         const times: number[] = [];
+        // The clients run in this process and share the machine's cores with the server, so we
+        // report how busy each side was (CPU ms per wall ms): a client side near 1.0 means the
+        // latencies include queueing in the clients' own event loop, not only the server's work.
+        const serverCpu0 = await cpuMs(server.proc.pid!);
+        const clientCpu0 = process.cpuUsage();
         let issued = 0;
         let wrong = 0;
         const started = performance.now();
@@ -100,7 +113,10 @@ export async function benchListTargets(
           }),
         );
         const wallS = (performance.now() - started) / 1000;
+        const clientCpu = process.cpuUsage(clientCpu0);
         return {
+          serverCpu: (await cpuMs(server.proc.pid!)) - serverCpu0,
+          clientCpu: (clientCpu.user + clientCpu.system) / 1000,
           calls: times.length,
           wrong,
           rate: times.length / wallS,
@@ -132,6 +148,7 @@ export async function benchListTargets(
         `   latency p50 ${fmt(p50, 2)} ms, p99 ${fmt(p99, 2)} ms (target p99 <= 20 ms): ${verdict(p99 <= 20)}`,
         `   server event-loop delay p50 ${fmt(eld.p50)} ms, p99 ${fmt(eld.p99)} ms, max ${fmt(eld.max)} ms`,
         `   floor (the same tool refusing at once, no Kubernetes work): ${fmt(floor.rate, 0)} calls/s, p50 ${fmt(floor.p50, 2)} ms, p99 ${fmt(floor.p99, 2)} ms (${floor.wrong} wrong)`,
+        `   CPU per call: server ${fmt(real.serverCpu / real.calls, 3)} ms, clients ${fmt(real.clientCpu / real.calls, 3)} ms (floor: server ${fmt(floor.serverCpu / floor.calls, 3)} ms, clients ${fmt(floor.clientCpu / floor.calls, 3)} ms)`,
         `   list_targets reaches ${fmt((rate / floor.rate) * 100, 0)}% of the floor's throughput`,
       ];
     } finally {

@@ -92,7 +92,7 @@ export function createApp(deps: AppDeps): McpApp {
     createServer: deps.createServer,
   };
   mountSse(app, shared);
-  const streamable = mountStreamableHttp(app as unknown as Hono, shared);
+  const streamable = mountStreamableHttp(app, shared);
   mountSyncRoutes(app as unknown as Hono, {
     basePath: base,
     store: deps.workspaces,

@@ -34,12 +34,27 @@ export async function readJsonBody(
   request: Request,
   maxBytes: number,
 ): Promise<{ body: unknown } | Response> {
-  const declared = Number(request.headers.get('content-length') ?? '0');
+  // Node's web streams are async iterable; leaving the loop early cancels the stream.
+  return readJsonChunks(
+    request.body as AsyncIterable<Uint8Array> | null,
+    request.headers.get('content-length'),
+    maxBytes,
+  );
+}
+
+/**
+ * `readJsonBody` over any source of chunks, e.g. Node's `IncomingMessage` itself: reading it there
+ * spares @hono/node-server building a full web `Request` (and us cloning it) on every POST.
+ */
+export async function readJsonChunks(
+  body: AsyncIterable<Uint8Array> | null,
+  contentLength: string | null | undefined,
+  maxBytes: number,
+): Promise<{ body: unknown } | Response> {
+  const declared = Number(contentLength ?? '0');
   if (declared > maxBytes) {
     return jsonRpcError(413, jsonRpcCodes.invalidRequest, `request body over the limit of ${maxBytes} bytes`);
   }
-  // Node's web streams are async iterable; leaving the loop early cancels the stream.
-  const body = request.body as AsyncIterable<Uint8Array> | null;
   const chunks: Uint8Array[] = [];
   let size = 0;
   if (body) {

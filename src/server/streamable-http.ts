@@ -5,8 +5,9 @@ import {
   legacyStatelessFallback,
   WebStandardStreamableHTTPServerTransport,
 } from '@modelcontextprotocol/server';
+import type { HttpBindings } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { jsonRpcCodes, jsonRpcError, readJsonBody } from './json-rpc.js';
+import { jsonRpcCodes, jsonRpcError, readJsonBody, readJsonChunks } from './json-rpc.js';
 import type { TransportDeps } from './sse.js';
 
 /**
@@ -15,7 +16,10 @@ import type { TransportDeps } from './sse.js';
  * (`Mcp-Session-Id`), because their cancellation (`notifications/cancelled`) arrives on a separate
  * POST and must reach the request it cancels; a client that does not initialize is served statelessly.
  */
-export function mountStreamableHttp(app: Hono, deps: TransportDeps): { close(): Promise<void> } {
+export function mountStreamableHttp(
+  app: Hono<{ Bindings: HttpBindings }>,
+  deps: TransportDeps,
+): { close(): Promise<void> } {
   const { basePath, pool, logger } = deps;
   const onerror = (error: Error): void => {
     logger.debug({ err: error }, 'streamable HTTP error');
@@ -34,7 +38,14 @@ export function mountStreamableHttp(app: Hono, deps: TransportDeps): { close(): 
     const request = c.req.raw;
     let parsedBody: unknown;
     if (request.method === 'POST') {
-      const parsed = await readJsonBody(request.clone(), deps.maxRequestBytes);
+      // Every SDK entry point below gets `parsedBody` and never reads the body itself, so under
+      // @hono/node-server we read the Node request directly: touching `request.body` (or cloning it)
+      // would make node-server build a full undici Request per POST, which profiled at about 15% of
+      // the server's CPU in `npm run bench -- list-targets`. Elsewhere (app.request in tests) we clone.
+      const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
+      const parsed = incoming
+        ? await readJsonChunks(incoming, incoming.headers['content-length'], deps.maxRequestBytes)
+        : await readJsonBody(request.clone(), deps.maxRequestBytes);
       if (parsed instanceof Response) return parsed;
       parsedBody = parsed.body;
     }
@@ -50,7 +61,12 @@ export function mountStreamableHttp(app: Hono, deps: TransportDeps): { close(): 
         );
       }
       session.activity.touch();
-      cancelOnDisconnect(request, parsedBody, session.transport);
+      cancelOnDisconnect(
+        request,
+        (c.env as Partial<HttpBindings> | undefined)?.outgoing,
+        parsedBody,
+        session.transport,
+      );
       return session.transport.handleRequest(request, { parsedBody });
     }
 
@@ -90,6 +106,7 @@ export function mountStreamableHttp(app: Hono, deps: TransportDeps): { close(): 
  */
 function cancelOnDisconnect(
   request: Request,
+  outgoing: HttpBindings['outgoing'] | undefined,
   body: unknown,
   transport: WebStandardStreamableHTTPServerTransport,
 ): void {
@@ -103,19 +120,25 @@ function cancelOnDisconnect(
     })
     .map((message) => message.id);
   if (ids.length === 0) return;
-  request.signal.addEventListener(
-    'abort',
-    () => {
-      for (const requestId of ids) {
-        transport.onmessage?.({
-          jsonrpc: '2.0',
-          method: 'notifications/cancelled',
-          params: { requestId, reason: 'the client closed the request stream' },
-        });
-      }
-    },
-    { once: true },
-  );
+  const cancel = (): void => {
+    for (const requestId of ids) {
+      transport.onmessage?.({
+        jsonrpc: '2.0',
+        method: 'notifications/cancelled',
+        params: { requestId, reason: 'the client closed the request stream' },
+      });
+    }
+  };
+  // Under @hono/node-server, watch the Node response itself, as node-server does to abort
+  // `request.signal`: reading `request.signal` makes node-server build an AbortController per POST,
+  // which profiled at about 2% of the server's CPU in `npm run bench -- list-targets`.
+  if (outgoing) {
+    outgoing.once('close', () => {
+      if (!outgoing.writableFinished) cancel();
+    });
+    return;
+  }
+  request.signal.addEventListener('abort', cancel, { once: true });
 }
 
 function isInitialize(body: unknown): boolean {
