@@ -49,6 +49,45 @@ const basePath = z
 const booleanFlag = (): z.ZodBoolean =>
   z.boolean({ error: (issue) => `expected true or false, got ${JSON.stringify(issue.input)}` });
 
+const absolutePath = z.string().refine((path) => path.startsWith('/'), 'must be an absolute path');
+
+const httpsUrl = z
+  .url({ error: 'must be a URL' })
+  .refine(
+    (url) => /^https:\/\//.test(url) || /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(\/|$)/.test(url),
+    {
+      error: 'must be an https:// URL (http:// only for localhost)',
+    },
+  );
+
+const namespaceGlob = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z0-9*?]([-a-z0-9*?]*[a-z0-9*?])?$/, 'must be a namespace name or a glob of one');
+
+/** One static bearer token: the secret (or its sha256) and who presents it. */
+export const staticTokenSchema = z
+  .object({
+    /** Who the token's bearer is: audit logs, workspace owner, SubjectAccessReview user. */
+    identity: z.string().min(1).max(253),
+    /** The token itself (at least 16 characters); or give `sha256` so the secret is never stored. */
+    token: z.string().min(16, 'must be at least 16 characters').max(4096).optional(),
+    /** Lowercase hex sha256 of the token. */
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits')
+      .optional(),
+    /** Groups for SubjectAccessReview. */
+    groups: z.array(z.string().min(1)).default([]),
+    /** Narrows namespaces.allowed for this identity (names or globs). */
+    namespaces: z.array(namespaceGlob).min(1).optional(),
+  })
+  .strict()
+  .refine((entry) => (entry.token === undefined) !== (entry.sha256 === undefined), {
+    error: 'give exactly one of "token" and "sha256"',
+  });
+
 /** The whole server configuration: one schema, one source of defaults. */
 export const configSchema = z
   .object({
@@ -102,8 +141,14 @@ export const configSchema = z
         maxLogBytes: int()
           .min(1024)
           .default(16 * 1024 * 1024),
-        /** Runs at once for the whole server; more are refused. */
+        /** Runs at once for the whole server; more wait in the queue. */
         maxConcurrent: int().min(1).default(64),
+        /** Runs at once per caller identity; more wait in the queue. */
+        maxPerIdentity: int().min(1).default(8),
+        /** Longest a run waits in the queue (global, per-identity or target lock) before it fails. */
+        queueTimeoutS: int().min(1).max(3600).default(300),
+        /** Runs waiting at once; more are refused. */
+        maxQueued: int().min(0).default(256),
       })
       .strict()
       .transform((run) => ({
@@ -150,16 +195,7 @@ export const configSchema = z
     namespaces: z
       .object({
         /** Namespaces callers may use: names or globs (`*`, `?`), e.g. ["staging", "team-*"]. */
-        allowed: z
-          .array(
-            z
-              .string()
-              .min(1)
-              .max(63)
-              .regex(/^[a-z0-9*?]([-a-z0-9*?]*[a-z0-9*?])?$/, 'must be a namespace name or a glob of one'),
-          )
-          .min(1)
-          .default(['*']),
+        allowed: z.array(namespaceGlob).min(1).default(['*']),
       })
       .strict()
       .prefault({}),
@@ -174,13 +210,67 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    auth: z
+      .object({
+        /** Static bearer tokens: a YAML/JSON file `tokens: [{identity, token | sha256, groups?, namespaces?}]`, re-read when it changes. */
+        tokensFile: absolutePath.optional(),
+        /** Static bearer tokens inline (env MIRRORD_MCP_AUTH_TOKENS as JSON, e.g. from a Secret). */
+        tokens: z.array(staticTokenSchema).default([]),
+        /** OIDC/JWT bearer tokens, verified against the issuer's JWKS. */
+        oidc: z
+          .object({
+            /** Issuer URL; must equal the token's `iss`. Its discovery document names the JWKS. */
+            issuer: httpsUrl,
+            /** Accepted audiences; the token's `aud` must hold one. */
+            audience: z.array(z.string().min(1)).min(1),
+            /** JWKS URL; default: `jwks_uri` from the issuer's /.well-known/openid-configuration. */
+            jwksUri: httpsUrl.optional(),
+            /** Claim naming the caller. */
+            identityClaim: z.string().min(1).default('sub'),
+            /** Prefix put before the claim (like kube-apiserver's --oidc-username-prefix), e.g. "oidc:". */
+            identityPrefix: z.string().default(''),
+            /** Claim holding the caller's groups (for SubjectAccessReview). */
+            groupsClaim: z.string().min(1).default('groups'),
+            /** Claim holding namespaces (names or globs) that narrow namespaces.allowed for the caller. */
+            namespacesClaim: z.string().min(1).optional(),
+            /** Allowed clock skew for exp/nbf/iat. */
+            clockToleranceS: int().min(0).max(300).default(30),
+          })
+          .strict()
+          .optional(),
+        /** Accept tokens the cluster accepts (Kubernetes TokenReview), e.g. service-account tokens. */
+        tokenReview: z
+          .object({
+            enabled: booleanFlag().default(false),
+            /** Audiences the token must be valid for; empty = the API server's default. */
+            audiences: z.array(z.string().min(1)).default([]),
+            /** How long an accepted token's review is cached. */
+            cacheS: int().min(0).max(3600).default(60),
+          })
+          .strict()
+          .prefault({}),
+        /** Ask the cluster (SubjectAccessReview) whether the caller may get pods and create pods/portforward in the namespace. */
+        subjectAccessReview: booleanFlag().default(false),
+        /** Public URL of the MCP endpoint (RFC 9728 `resource`); default: derived from the request's Host. */
+        resourceUrl: httpsUrl.optional(),
+        /** Serve /metrics without authentication (for a Prometheus inside the cluster). */
+        publicMetrics: booleanFlag().default(false),
+      })
+      .strict()
+      .prefault({}),
+    rateLimit: z
+      .object({
+        /** Requests per minute per identity (and per client address for failed authentications); 0 = off. */
+        requestsPerMinute: int().min(0).default(600),
+        /** Requests an identity may make at once above the steady rate. */
+        burst: int().min(1).default(120),
+      })
+      .strict()
+      .prefault({}),
     workspaces: z
       .object({
         /** Absolute directory holding the workspaces (a volume in the chart); unset = workspaces off. */
-        dataDir: z
-          .string()
-          .refine((dir) => dir.startsWith('/'), 'must be an absolute path')
-          .optional(),
+        dataDir: absolutePath.optional(),
         /** Files (and symlinks) per workspace. */
         maxFiles: int().min(1).default(50_000),
         /** Bytes of file content per workspace. */
@@ -231,6 +321,13 @@ export const configSchema = z
         message: `must not exceed run.maxTimeoutS (${config.run.maxTimeoutS})`,
       });
     }
+    if (!config.stdio && !isLoopbackHost(config.host) && !authConfigured(config.auth)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['host'],
+        message: `"${config.host}" is not a loopback address, and no authentication is configured: anyone who reaches the port could run commands in the cluster. Configure auth.tokensFile, auth.tokens, auth.oidc or auth.tokenReview, or listen on 127.0.0.1`,
+      });
+    }
     if (config.workspaces.maxBytes > config.workspaces.maxTotalBytes) {
       ctx.addIssue({
         code: 'custom',
@@ -241,6 +338,23 @@ export const configSchema = z
   });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
+export type AuthConfig = Config['auth'];
+export type StaticToken = z.infer<typeof staticTokenSchema>;
+
+/** True when at least one authentication method is configured. */
+export function authConfigured(auth: {
+  tokensFile?: string | undefined;
+  tokens: readonly unknown[];
+  oidc?: unknown;
+  tokenReview: { enabled: boolean };
+}): boolean {
+  return (
+    auth.tokensFile !== undefined ||
+    auth.tokens.length > 0 ||
+    auth.oidc !== undefined ||
+    auth.tokenReview.enabled
+  );
+}
 
 /** Where each environment variable lands in the config (MIRRORD_MCP_ + the path in SNAKE_CASE). */
 export const envPrefix = 'MIRRORD_MCP_';
@@ -269,8 +383,19 @@ export const configKeys: readonly { path: readonly string[]; env: string }[] = l
   (path) => ({ path, env: envPrefix + path.map(snake).join('_') }),
 );
 
-const listKeys = new Set(['allowedHosts', 'allowedOrigins', 'allowed']);
-const booleanKeys = new Set(['stdio', 'checkTargets', 'watch', 'fsWrite', 'hidePodSecrets']);
+const listKeys = new Set(['allowedHosts', 'allowedOrigins', 'allowed', 'audience', 'audiences']);
+const booleanKeys = new Set([
+  'stdio',
+  'checkTargets',
+  'watch',
+  'fsWrite',
+  'hidePodSecrets',
+  'enabled',
+  'subjectAccessReview',
+  'publicMetrics',
+]);
+/** Keys whose environment value is JSON (structured values). */
+const jsonKeys = new Set(['namespaces', 'tokens']);
 
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
   let node = target;
@@ -334,7 +459,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
         .filter((item) => item.length > 0);
     } else if (booleanKeys.has(leaf)) {
       value = parseBoolean(raw);
-    } else if (leaf === 'namespaces') {
+    } else if (jsonKeys.has(leaf)) {
       value = parseJsonValue(raw);
     }
     setPath(out, path, value);
@@ -387,18 +512,21 @@ export function parseConfig(raw: unknown): Config {
   const result = configSchema.safeParse(numbersFromStrings(raw, configSchema));
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
-      // A bad list item is reported under its list: "namespaces.allowed ...: item 1: ...".
-      const itemIndex = typeof issue.path.at(-1) === 'number' ? Number(issue.path.at(-1)) : undefined;
-      const keyPath = itemIndex === undefined ? issue.path : issue.path.slice(0, -1);
+      // Reported under the config leaf it belongs to, with the way into the leaf's value after it:
+      // "namespaces.allowed (env ...): item 1: ...", "auth.tokens (env ...): item 0: token: ...".
+      const leaf = configKeys.find((k) => k.path.every((part, i) => issue.path[i] === part));
+      const keyPath = leaf ? leaf.path : issue.path;
+      const inside = leaf ? issue.path.slice(leaf.path.length) : [];
       const key = keyPath.join('.') || '(root)';
-      // The key itself, or the list a bad element belongs to (allowedHosts.0 -> allowedHosts).
-      const envName = configKeys.find((k) => k.path.every((part, i) => issue.path[i] === part))?.env;
       const detail =
         issue.code === 'unrecognized_keys'
           ? `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`
           : issue.message;
-      const item = itemIndex === undefined ? '' : `item ${itemIndex}: `;
-      return `  ${key}${envName ? ` (env ${envName})` : ''}: ${item}${detail}`;
+      const within = inside
+        .map((part) => (typeof part === 'number' ? `item ${part}` : String(part)))
+        .map((part) => `${part}: `)
+        .join('');
+      return `  ${key}${leaf ? ` (env ${leaf.env})` : ''}: ${within}${detail}`;
     });
     throw new AppError('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
   }

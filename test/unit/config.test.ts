@@ -56,6 +56,9 @@ describe('loadConfig defaults', () => {
         retainS: 3600,
         maxLogBytes: 16 * 1024 * 1024,
         maxConcurrent: 64,
+        maxPerIdentity: 8,
+        queueTimeoutS: 300,
+        maxQueued: 256,
       },
       policy: {
         steal: 'never',
@@ -67,6 +70,13 @@ describe('loadConfig defaults', () => {
       kube: { requestTimeoutMs: 5000, checkTargets: true, watch: true },
       namespaces: { allowed: ['*'] },
       sessions: { keepAliveMs: 15_000, idleTimeoutS: 1800, maxSessions: 2000 },
+      auth: {
+        tokens: [],
+        tokenReview: { enabled: false, audiences: [], cacheS: 60 },
+        subjectAccessReview: false,
+        publicMetrics: false,
+      },
+      rateLimit: { requestsPerMinute: 600, burst: 120 },
       workspaces: {
         maxFiles: 50_000,
         maxBytes: 2 * 1024 ** 3,
@@ -146,7 +156,10 @@ describe('precedence: defaults < file < env < flags', () => {
   });
 
   it('layers setting different keys combine', async () => {
-    const file = await tempFile('c.yaml', 'host: 0.0.0.0\nlogLevel: debug\n');
+    const file = await tempFile(
+      'c.yaml',
+      'host: 0.0.0.0\nlogLevel: debug\nauth:\n  tokensFile: /etc/t.yaml\n',
+    );
     const config = loadConfig({ file, env: { MIRRORD_MCP_PORT: '8080' }, flags: { logLevel: 'warn' } });
     expect(config.host).toBe('0.0.0.0');
     expect(config.port).toBe(8080);
@@ -174,6 +187,9 @@ describe('precedence: defaults < file < env < flags', () => {
       retainS: 3600,
       maxLogBytes: 16 * 1024 * 1024,
       maxConcurrent: 3,
+      maxPerIdentity: 8,
+      queueTimeoutS: 300,
+      maxQueued: 256,
     });
     expect(config.sessions).toEqual({ keepAliveMs: 15_000, idleTimeoutS: 60, maxSessions: 5 });
   });
@@ -279,6 +295,7 @@ describe('environment variables', () => {
     const config = loadConfig({
       env: {
         MIRRORD_MCP_HOST: '0.0.0.0',
+        MIRRORD_MCP_AUTH_TOKENS_FILE: '/etc/tokens.yaml',
         MIRRORD_MCP_PORT: '8080',
         MIRRORD_MCP_MIRRORD_BIN: '/opt/mirrord/bin/mirrord',
         MIRRORD_MCP_RUN_HEARTBEAT_MS: '250',
@@ -339,6 +356,9 @@ const badValues: Record<string, { env?: string; flag?: unknown }[]> = {
   MIRRORD_MCP_RUN_RETAIN_S: [{ env: '0' }],
   MIRRORD_MCP_RUN_MAX_LOG_BYTES: [{ env: '1000' }],
   MIRRORD_MCP_RUN_MAX_CONCURRENT: [{ env: '0' }],
+  MIRRORD_MCP_RUN_MAX_PER_IDENTITY: [{ env: '0' }],
+  MIRRORD_MCP_RUN_QUEUE_TIMEOUT_S: [{ env: '0' }, { env: '3601' }],
+  MIRRORD_MCP_RUN_MAX_QUEUED: [{ env: '-1' }],
   MIRRORD_MCP_POLICY_STEAL: [{ env: 'sometimes' }],
   MIRRORD_MCP_POLICY_FS_WRITE: [{ env: 'maybe' }],
   MIRRORD_MCP_POLICY_ENV_IMPORT: [{ env: 'some' }],
@@ -352,6 +372,33 @@ const badValues: Record<string, { env?: string; flag?: unknown }[]> = {
   MIRRORD_MCP_SESSIONS_KEEP_ALIVE_MS: [{ env: '99' }, { env: '15001' }],
   MIRRORD_MCP_SESSIONS_IDLE_TIMEOUT_S: [{ env: '0' }],
   MIRRORD_MCP_SESSIONS_MAX_SESSIONS: [{ env: '0' }],
+  MIRRORD_MCP_AUTH_TOKENS_FILE: [{ env: 'tokens.yaml' }],
+  MIRRORD_MCP_AUTH_TOKENS: [
+    { env: 'not json' },
+    { env: '[{"identity":"a","token":"short"}]' },
+    { env: '[{"identity":"a"}]' },
+    { env: `[{"identity":"a","token":"${'t'.repeat(16)}","sha256":"${'a'.repeat(64)}"}]` },
+    { env: '[{"identity":"a","sha256":"ABC"}]' },
+    { env: `[{"identity":"","token":"${'t'.repeat(16)}"}]` },
+    { env: `[{"identity":"a","token":"${'t'.repeat(16)}","namespaces":["Bad_NS"]}]` },
+    { env: `[{"identity":"a","token":"${'t'.repeat(16)}","admin":true}]` },
+  ],
+  MIRRORD_MCP_AUTH_OIDC_ISSUER: [{ flag: 'not a url' }, { flag: 'http://issuer.example' }],
+  MIRRORD_MCP_AUTH_OIDC_AUDIENCE: [{ flag: [] }],
+  MIRRORD_MCP_AUTH_OIDC_JWKS_URI: [{ flag: 'ftp://x' }],
+  MIRRORD_MCP_AUTH_OIDC_IDENTITY_CLAIM: [{ flag: '' }],
+  MIRRORD_MCP_AUTH_OIDC_IDENTITY_PREFIX: [{ flag: 7 }],
+  MIRRORD_MCP_AUTH_OIDC_GROUPS_CLAIM: [{ flag: '' }],
+  MIRRORD_MCP_AUTH_OIDC_NAMESPACES_CLAIM: [{ flag: '' }],
+  MIRRORD_MCP_AUTH_OIDC_CLOCK_TOLERANCE_S: [{ flag: 301 }],
+  MIRRORD_MCP_AUTH_TOKEN_REVIEW_ENABLED: [{ env: 'sometimes' }],
+  MIRRORD_MCP_AUTH_TOKEN_REVIEW_AUDIENCES: [{ flag: [''] }],
+  MIRRORD_MCP_AUTH_TOKEN_REVIEW_CACHE_S: [{ env: '3601' }],
+  MIRRORD_MCP_AUTH_SUBJECT_ACCESS_REVIEW: [{ env: 'perhaps' }],
+  MIRRORD_MCP_AUTH_RESOURCE_URL: [{ env: 'mcp.example.com' }, { env: 'http://mcp.example.com/mcp' }],
+  MIRRORD_MCP_AUTH_PUBLIC_METRICS: [{ env: 'maybe' }],
+  MIRRORD_MCP_RATE_LIMIT_REQUESTS_PER_MINUTE: [{ env: '-1' }],
+  MIRRORD_MCP_RATE_LIMIT_BURST: [{ env: '0' }],
   MIRRORD_MCP_WORKSPACES_DATA_DIR: [{ env: 'relative/dir' }, { flag: 7 }],
   MIRRORD_MCP_WORKSPACES_MAX_FILES: [{ env: '0' }, { env: 'many' }],
   MIRRORD_MCP_WORKSPACES_MAX_BYTES: [{ env: '0' }, { env: '99999999999999' }],
@@ -561,6 +608,9 @@ describe('configKeys', () => {
       ['run.retainS', 'MIRRORD_MCP_RUN_RETAIN_S'],
       ['run.maxLogBytes', 'MIRRORD_MCP_RUN_MAX_LOG_BYTES'],
       ['run.maxConcurrent', 'MIRRORD_MCP_RUN_MAX_CONCURRENT'],
+      ['run.maxPerIdentity', 'MIRRORD_MCP_RUN_MAX_PER_IDENTITY'],
+      ['run.queueTimeoutS', 'MIRRORD_MCP_RUN_QUEUE_TIMEOUT_S'],
+      ['run.maxQueued', 'MIRRORD_MCP_RUN_MAX_QUEUED'],
       ['policy.steal', 'MIRRORD_MCP_POLICY_STEAL'],
       ['policy.fsWrite', 'MIRRORD_MCP_POLICY_FS_WRITE'],
       ['policy.envImport', 'MIRRORD_MCP_POLICY_ENV_IMPORT'],
@@ -574,6 +624,24 @@ describe('configKeys', () => {
       ['sessions.keepAliveMs', 'MIRRORD_MCP_SESSIONS_KEEP_ALIVE_MS'],
       ['sessions.idleTimeoutS', 'MIRRORD_MCP_SESSIONS_IDLE_TIMEOUT_S'],
       ['sessions.maxSessions', 'MIRRORD_MCP_SESSIONS_MAX_SESSIONS'],
+      ['auth.tokensFile', 'MIRRORD_MCP_AUTH_TOKENS_FILE'],
+      ['auth.tokens', 'MIRRORD_MCP_AUTH_TOKENS'],
+      ['auth.oidc.issuer', 'MIRRORD_MCP_AUTH_OIDC_ISSUER'],
+      ['auth.oidc.audience', 'MIRRORD_MCP_AUTH_OIDC_AUDIENCE'],
+      ['auth.oidc.jwksUri', 'MIRRORD_MCP_AUTH_OIDC_JWKS_URI'],
+      ['auth.oidc.identityClaim', 'MIRRORD_MCP_AUTH_OIDC_IDENTITY_CLAIM'],
+      ['auth.oidc.identityPrefix', 'MIRRORD_MCP_AUTH_OIDC_IDENTITY_PREFIX'],
+      ['auth.oidc.groupsClaim', 'MIRRORD_MCP_AUTH_OIDC_GROUPS_CLAIM'],
+      ['auth.oidc.namespacesClaim', 'MIRRORD_MCP_AUTH_OIDC_NAMESPACES_CLAIM'],
+      ['auth.oidc.clockToleranceS', 'MIRRORD_MCP_AUTH_OIDC_CLOCK_TOLERANCE_S'],
+      ['auth.tokenReview.enabled', 'MIRRORD_MCP_AUTH_TOKEN_REVIEW_ENABLED'],
+      ['auth.tokenReview.audiences', 'MIRRORD_MCP_AUTH_TOKEN_REVIEW_AUDIENCES'],
+      ['auth.tokenReview.cacheS', 'MIRRORD_MCP_AUTH_TOKEN_REVIEW_CACHE_S'],
+      ['auth.subjectAccessReview', 'MIRRORD_MCP_AUTH_SUBJECT_ACCESS_REVIEW'],
+      ['auth.resourceUrl', 'MIRRORD_MCP_AUTH_RESOURCE_URL'],
+      ['auth.publicMetrics', 'MIRRORD_MCP_AUTH_PUBLIC_METRICS'],
+      ['rateLimit.requestsPerMinute', 'MIRRORD_MCP_RATE_LIMIT_REQUESTS_PER_MINUTE'],
+      ['rateLimit.burst', 'MIRRORD_MCP_RATE_LIMIT_BURST'],
       ['workspaces.dataDir', 'MIRRORD_MCP_WORKSPACES_DATA_DIR'],
       ['workspaces.maxFiles', 'MIRRORD_MCP_WORKSPACES_MAX_FILES'],
       ['workspaces.maxBytes', 'MIRRORD_MCP_WORKSPACES_MAX_BYTES'],
@@ -620,6 +688,9 @@ describe('configKeys', () => {
       MIRRORD_MCP_RUN_RETAIN_S: '6',
       MIRRORD_MCP_RUN_MAX_LOG_BYTES: '8192',
       MIRRORD_MCP_RUN_MAX_CONCURRENT: '11',
+      MIRRORD_MCP_RUN_MAX_PER_IDENTITY: '3',
+      MIRRORD_MCP_RUN_QUEUE_TIMEOUT_S: '21',
+      MIRRORD_MCP_RUN_MAX_QUEUED: '22',
       MIRRORD_MCP_POLICY_STEAL: 'always',
       MIRRORD_MCP_POLICY_FS_WRITE: 'true',
       MIRRORD_MCP_POLICY_ENV_IMPORT: 'all',
@@ -633,6 +704,24 @@ describe('configKeys', () => {
       MIRRORD_MCP_SESSIONS_KEEP_ALIVE_MS: '400',
       MIRRORD_MCP_SESSIONS_IDLE_TIMEOUT_S: '12',
       MIRRORD_MCP_SESSIONS_MAX_SESSIONS: '13',
+      MIRRORD_MCP_AUTH_TOKENS_FILE: '/etc/tokens.yaml',
+      MIRRORD_MCP_AUTH_TOKENS: `[{"identity":"alice","token":"${'a'.repeat(32)}","namespaces":["dev"]}]`,
+      MIRRORD_MCP_AUTH_OIDC_ISSUER: 'https://issuer.example',
+      MIRRORD_MCP_AUTH_OIDC_AUDIENCE: 'mcp, other',
+      MIRRORD_MCP_AUTH_OIDC_JWKS_URI: 'https://issuer.example/keys',
+      MIRRORD_MCP_AUTH_OIDC_IDENTITY_CLAIM: 'email',
+      MIRRORD_MCP_AUTH_OIDC_IDENTITY_PREFIX: 'oidc:',
+      MIRRORD_MCP_AUTH_OIDC_GROUPS_CLAIM: 'roles',
+      MIRRORD_MCP_AUTH_OIDC_NAMESPACES_CLAIM: 'namespaces',
+      MIRRORD_MCP_AUTH_OIDC_CLOCK_TOLERANCE_S: '5',
+      MIRRORD_MCP_AUTH_TOKEN_REVIEW_ENABLED: 'true',
+      MIRRORD_MCP_AUTH_TOKEN_REVIEW_AUDIENCES: 'mirrord-mcp',
+      MIRRORD_MCP_AUTH_TOKEN_REVIEW_CACHE_S: '30',
+      MIRRORD_MCP_AUTH_SUBJECT_ACCESS_REVIEW: 'yes',
+      MIRRORD_MCP_AUTH_RESOURCE_URL: 'https://mcp.example.com/mcp',
+      MIRRORD_MCP_AUTH_PUBLIC_METRICS: 'true',
+      MIRRORD_MCP_RATE_LIMIT_REQUESTS_PER_MINUTE: '60',
+      MIRRORD_MCP_RATE_LIMIT_BURST: '10',
       MIRRORD_MCP_WORKSPACES_DATA_DIR: '/data',
       MIRRORD_MCP_WORKSPACES_MAX_FILES: '14',
       MIRRORD_MCP_WORKSPACES_MAX_BYTES: '15',
@@ -648,7 +737,7 @@ describe('configKeys', () => {
     const defaults = loadConfig() as unknown as Record<string, unknown>;
     for (const { path, env } of configKeys) {
       const read = (root: Record<string, unknown>): unknown =>
-        path.reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], root);
+        path.reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], root);
       expect(good[env], env).toBeDefined();
       expect(read(config), env).not.toEqual(read(defaults));
     }
@@ -719,5 +808,51 @@ describe('strict values (regressions)', () => {
   it('reports a bad boolean in the common format naming the key', () => {
     const error = catchAppError(() => loadConfig({ env: { MIRRORD_MCP_STDIO: 'maybe' } }));
     expect(error.message).toMatch(/^invalid configuration:\n {2}stdio \(env MIRRORD_MCP_STDIO\): .*"maybe"/);
+  });
+});
+
+describe('authentication is required off loopback', () => {
+  it('refuses a non-loopback host with no authentication, saying why and what to do', () => {
+    const error = catchAppError(() => loadConfig({ env: { MIRRORD_MCP_HOST: '0.0.0.0' } }));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('host (env MIRRORD_MCP_HOST)');
+    expect(error.message).toContain('not a loopback address');
+    expect(error.message).toContain('auth.tokensFile');
+  });
+
+  it.each([
+    ['a tokens file', { MIRRORD_MCP_AUTH_TOKENS_FILE: '/etc/tokens.yaml' }],
+    ['inline tokens', { MIRRORD_MCP_AUTH_TOKENS: `[{"identity":"ci","sha256":"${'0'.repeat(64)}"}]` }],
+    [
+      'OIDC',
+      { MIRRORD_MCP_AUTH_OIDC_ISSUER: 'https://issuer.example', MIRRORD_MCP_AUTH_OIDC_AUDIENCE: 'mcp' },
+    ],
+    ['TokenReview', { MIRRORD_MCP_AUTH_TOKEN_REVIEW_ENABLED: 'true' }],
+  ])('accepts a non-loopback host with %s', (_name, env) => {
+    expect(loadConfig({ env: { MIRRORD_MCP_HOST: '0.0.0.0', ...env } }).host).toBe('0.0.0.0');
+  });
+
+  it('accepts no authentication on loopback and in stdio mode', () => {
+    expect(loadConfig({ env: { MIRRORD_MCP_HOST: '127.0.0.2' } }).host).toBe('127.0.0.2');
+    expect(loadConfig({ env: { MIRRORD_MCP_HOST: '0.0.0.0', MIRRORD_MCP_STDIO: 'true' } }).stdio).toBe(true);
+  });
+
+  it('reads inline tokens from JSON and names a bad token entry', () => {
+    const config = loadConfig({
+      env: {
+        MIRRORD_MCP_AUTH_TOKENS: `[{"identity":"alice","token":"${'x'.repeat(20)}","namespaces":["dev-*"]}]`,
+      },
+    });
+    expect(config.auth.tokens).toEqual([
+      { identity: 'alice', token: 'x'.repeat(20), groups: [], namespaces: ['dev-*'] },
+    ]);
+    const error = catchAppError(() =>
+      loadConfig({ env: { MIRRORD_MCP_AUTH_TOKENS: '[{"identity":"a","token":"short"}]' } }),
+    );
+    expect(error.message).toContain(
+      'auth.tokens (env MIRRORD_MCP_AUTH_TOKENS): item 0: token: must be at least 16',
+    );
+    // The message never repeats the secret itself.
+    expect(error.message).not.toContain('"short"');
   });
 });
