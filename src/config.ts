@@ -328,6 +328,14 @@ export const configSchema = z
         message: `"${config.host}" is not a loopback address, and no authentication is configured: anyone who reaches the port could run commands in the cluster. Configure auth.tokensFile, auth.tokens, auth.oidc or auth.tokenReview, or listen on 127.0.0.1`,
       });
     }
+    if (config.auth.subjectAccessReview && !authConfigured(config.auth)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['auth', 'subjectAccessReview'],
+        message:
+          'needs an authentication method (auth.tokensFile, auth.tokens, auth.oidc or auth.tokenReview): the review asks about the caller',
+      });
+    }
     if (config.workspaces.maxBytes > config.workspaces.maxTotalBytes) {
       ctx.addIssue({
         code: 'custom',

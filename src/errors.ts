@@ -14,6 +14,8 @@ export const errorCatalog = {
     'mirrord renders its config file as a Tera template, so `{{`, `{%` and `{#` are refused in mirrord_config and env. Remove them from the value.',
   POLICY_DENIED:
     "The server's policy for this namespace forbids it; the message names the key and the rule. Ask the server operator if you need it.",
+  ACCESS_DENIED:
+    "The cluster's RBAC (asked with a SubjectAccessReview) does not let you mirror in this namespace: ask a cluster admin for a RoleBinding granting `get pods` and `create pods/portforward` there, or use another namespace.",
   INVALID_TARGET:
     'Use `targetless`, `pod/NAME[/container/C]`, `deployment/NAME[/container/C]` or `rollout/NAME[/container/C]`.',
   OPERATOR_REQUIRED:

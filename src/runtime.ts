@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { createAuthenticator, type Authenticator } from './auth/authenticator.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { createTempFiles, type TempFiles } from './mirrord/config-file.js';
@@ -12,6 +13,7 @@ import { locateExecutable } from './mirrord/locate.js';
 import { createKubeClient, type KubeClient } from './kube/client.js';
 import { createDiscovery, type Discovery } from './kube/discovery.js';
 import { checkTarget } from './kube/resolve-target.js';
+import { createClusterAuthorizer } from './policy/cluster-authz.js';
 import { createNamespacePolicy, type NamespacePolicy } from './policy/namespaces.js';
 import { createMcpServer } from './tools/create-mcp-server.js';
 import type { McpServer } from '@modelcontextprotocol/server';
@@ -36,6 +38,8 @@ export interface Runtime {
   /** The workspace store; undefined when workspaces are off (local mode). */
   workspaces: WorkspaceStore | undefined;
   createServer: () => McpServer;
+  /** Verifies HTTP callers (static tokens, OIDC, TokenReview); anonymous when none is configured. */
+  authenticator: Authenticator;
   /** Stops background work (the workspace sweeper) and removes logs and temp files. */
   dispose(): Promise<void>;
   /** Reasons the server cannot serve runs now (mirrord missing, ...); empty when ready. */
@@ -74,6 +78,8 @@ export async function createRuntime(
 ): Promise<Runtime> {
   const tempFiles = await createTempFiles(env.TMPDIR);
   const { kube, policy, discovery } = createKubeServices(config, logger, env);
+  // Before anything else starts: a broken tokens file stops start-up here.
+  const authenticator = createAuthenticator(config.auth, { kube, logger });
   const registry = new RunRegistry(config.run.maxConcurrent);
   const reaper = new GroupReaper();
   const runs = createRunService({
@@ -115,6 +121,7 @@ export async function createRuntime(
     );
   }
   const toolDeps = {
+    authorizer: config.auth.subjectAccessReview ? createClusterAuthorizer(kube) : undefined,
     config,
     logger,
     store,
@@ -137,6 +144,7 @@ export async function createRuntime(
     tempFiles,
     reaper,
     kube,
+    authenticator,
     policy,
     discovery,
     version,

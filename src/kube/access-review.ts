@@ -57,3 +57,38 @@ export async function whoAmI(
   const user = review.status?.userInfo;
   return user?.username ? { username: user.username, groups: user.groups ?? [] } : undefined;
 }
+
+/** Asks the API server whether another identity may do this (SubjectAccessReview). */
+export async function subjectCan(
+  kube: KubeClient,
+  subject: { user: string; groups: readonly string[] },
+  question: AccessQuestion,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const review = await kube.request(
+    { verb: 'create', resource: 'subjectaccessreviews', group: 'authorization.k8s.io' },
+    (options) =>
+      kube.authorization.createSubjectAccessReview(
+        {
+          body: {
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SubjectAccessReview',
+            spec: {
+              user: subject.user,
+              groups: [...subject.groups],
+              resourceAttributes: {
+                verb: question.verb,
+                group: question.group,
+                resource: question.resource,
+                ...(question.subresource ? { subresource: question.subresource } : {}),
+                ...(question.namespace ? { namespace: question.namespace } : {}),
+              },
+            },
+          },
+        },
+        options,
+      ),
+    signal,
+  );
+  return review.status?.allowed === true && review.status.denied !== true;
+}

@@ -45,3 +45,54 @@ export function createNamespacePolicy(
     },
   };
 }
+
+/**
+ * The namespace policy for one caller: `namespaces.allowed` narrowed by the namespaces the caller's
+ * credential grants (a static token's `namespaces`, an OIDC namespaces claim). Without such a
+ * limit the server's policy applies as it is.
+ */
+export function narrowForCaller(
+  policy: NamespacePolicy,
+  caller: { subject: string; namespaces?: readonly string[] | undefined },
+): NamespacePolicy {
+  const limit = caller.namespaces;
+  if (limit === undefined) return policy;
+  const matchers = limit.map(globToRegExp);
+  const isAllowed = (namespace: string): boolean =>
+    policy.isAllowed(namespace) && matchers.some((matcher) => matcher.test(namespace));
+  // The caller's own names first: the first of them is its default when the server's is not its.
+  const exactNames = [
+    ...new Set([...limit.filter((pattern) => !isGlob(pattern)), ...policy.exactNames]),
+  ].filter(isAllowed);
+  const defaultNamespace = isAllowed(policy.defaultNamespace)
+    ? policy.defaultNamespace
+    : (exactNames[0] ?? policy.defaultNamespace);
+  const describe = limit.length > 0 ? limit.join(', ') : 'none';
+  return {
+    // What to show the caller: its own limit, within the server's (a "*" grant shows the server's).
+    patterns: limit.includes('*')
+      ? policy.patterns
+      : limit.filter((pattern) => isGlob(pattern) || isAllowed(pattern)),
+    exactNames,
+    hasGlobs: policy.hasGlobs || limit.some(isGlob),
+    defaultNamespace,
+    isAllowed,
+    resolve(namespace) {
+      const name = parseNamespace(namespace ?? defaultNamespace);
+      if (!isAllowed(name)) {
+        const why = policy.isAllowed(name)
+          ? `your credential limits ${caller.subject} to: ${describe}`
+          : `allowed on this server: ${policy.patterns.join(', ')}`;
+        throw new AppError(
+          'NAMESPACE_NOT_ALLOWED',
+          `namespace "${name}" is not allowed for ${caller.subject} (${why})`,
+          {
+            namespace: name,
+            allowed: limit,
+          },
+        );
+      }
+      return name;
+    },
+  };
+}

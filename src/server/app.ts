@@ -1,4 +1,3 @@
-import type { HttpBindings } from '@hono/node-server';
 import { hostHeaderValidation, originValidation } from '@modelcontextprotocol/hono';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { Hono } from 'hono';
@@ -6,7 +5,10 @@ import { isLoopbackHost, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { RunRegistry } from '../runs/registry.js';
-import { anonymousOwner } from '../workspace/owner.js';
+import type { Authenticator } from '../auth/authenticator.js';
+import { createRateLimiter } from '../auth/rate-limit.js';
+import type { AppEnv } from './app-env.js';
+import { authGate, mountProtectedResourceMetadata, type AuthGateDeps } from './auth-gate.js';
 import type { WorkspaceStore } from '../workspace/workspace-store.js';
 import { jsonRpcCodes, jsonRpcError } from './json-rpc.js';
 import { SessionPool } from './session-pool.js';
@@ -28,18 +30,21 @@ export interface AppDeps {
   notReady: () => Promise<string[]>;
   /** The workspace store; undefined when workspaces are off. */
   workspaces?: WorkspaceStore | undefined;
-  /** The caller of a request (workspace owner); anonymous until authentication exists. */
-  identify?: ((request: Request) => string) | undefined;
+  /** Verifies callers; every caller is anonymous when no method is configured (loopback only). */
+  authenticator: Authenticator;
 }
 
 export interface McpApp {
-  readonly app: Hono<{ Bindings: HttpBindings }>;
+  readonly app: Hono<AppEnv>;
   readonly pool: SessionPool;
   /** Lets in-flight answers go out (bounded), then closes every session and the per-request handler. */
   close(drainMs?: number): Promise<void>;
 }
 
 const localhostNames = ['localhost', '127.0.0.1', '[::1]'];
+
+/** Failed authentications a client address may make per minute (and at once) before it gets 429. */
+const failedAuthPerMinute = 30;
 
 /** Hostnames whose Host header is accepted: configuration, else localhost names on a loopback bind. */
 export function allowedHostnames(config: Config): string[] | undefined {
@@ -50,7 +55,7 @@ export function allowedHostnames(config: Config): string[] | undefined {
 /** The HTTP face of the server: MCP over SSE and Streamable HTTP, plus health. */
 export function createApp(deps: AppDeps): McpApp {
   const { config, logger } = deps;
-  const app = new Hono<{ Bindings: HttpBindings }>();
+  const app = new Hono<AppEnv>();
   const base = config.basePath;
   const pool = new SessionPool({
     maxSessions: config.sessions.maxSessions,
@@ -66,10 +71,13 @@ export function createApp(deps: AppDeps): McpApp {
     const reasons = await deps.notReady();
     return c.json({ ready: reasons.length === 0, reasons }, reasons.length === 0 ? 200 : 503);
   });
-  app.get(`${base}/metrics`, async (c) => {
-    c.header('content-type', deps.metrics.registry.contentType);
-    return c.body(await deps.metrics.registry.metrics());
-  });
+  const metricsRoute = (): void => {
+    app.get(`${base}/metrics`, async (c) => {
+      c.header('content-type', deps.metrics.registry.contentType);
+      return c.body(await deps.metrics.registry.metrics());
+    });
+  };
+  if (config.auth.publicMetrics) metricsRoute();
 
   // DNS-rebinding protection. A missing Origin is accepted (no MCP client sends one); a present one
   // must name an allowed host.
@@ -78,10 +86,22 @@ export function createApp(deps: AppDeps): McpApp {
   const origins = config.allowedOrigins.length > 0 ? [...config.allowedOrigins] : (hosts ?? localhostNames);
   app.use('*', originValidation(origins));
 
-  // No OAuth here: clients that probe for it must get a plain 404, not a 401.
-  app.get('/.well-known/*', () =>
-    jsonRpcError(404, jsonRpcCodes.invalidRequest, 'Not found: this server does not use OAuth'),
-  );
+  // Clients probe `/.well-known/oauth-*` without a token: metadata or 404, never 401.
+  const { requestsPerMinute, burst } = config.rateLimit;
+  const gate: AuthGateDeps = {
+    basePath: base,
+    authenticator: deps.authenticator,
+    limiter: createRateLimiter({ perMinute: requestsPerMinute, burst }),
+    failures: createRateLimiter({
+      perMinute: requestsPerMinute === 0 ? 0 : failedAuthPerMinute,
+      burst: failedAuthPerMinute,
+    }),
+    resourceUrl: config.auth.resourceUrl,
+    logger,
+  };
+  mountProtectedResourceMetadata(app, gate);
+  app.use('*', authGate(gate));
+  if (!config.auth.publicMetrics) metricsRoute();
 
   const shared = {
     basePath: base,
@@ -97,7 +117,7 @@ export function createApp(deps: AppDeps): McpApp {
     basePath: base,
     store: deps.workspaces,
     maxManifestBytes: config.workspaces.maxManifestBytes,
-    identify: deps.identify ?? (() => anonymousOwner),
+    identify: (c) => (c as unknown as { var: AppEnv['Variables'] }).var.identity.subject,
     logger,
     onBytes: (bytes) => {
       deps.metrics.syncBytes.inc(bytes);

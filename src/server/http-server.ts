@@ -30,6 +30,7 @@ export async function startHttpServer(runtime: Runtime): Promise<RunningHttpServ
       return [...reasons, ...(await runtime.notReady())];
     },
     workspaces: runtime.workspaces,
+    authenticator: runtime.authenticator,
   });
   const server: ServerType = createAdaptorServer({ fetch: mcp.app.fetch });
   const http = server as import('node:http').Server;

@@ -8,6 +8,8 @@ export interface PooledSession<T extends Transport> {
   readonly transport: T;
   readonly server: McpServer;
   readonly activity: Activity;
+  /** The identity that opened the session: only it may use the session. */
+  readonly owner: string;
 }
 
 /**
@@ -56,8 +58,16 @@ export class SessionPool {
     kind: PooledSession<T>['kind'],
     transport: T,
     server: McpServer,
+    owner: string,
   ): PooledSession<T> {
-    const session: PooledSession<T> = { id, kind, transport, server, activity: trackActivity(transport) };
+    const session: PooledSession<T> = {
+      id,
+      kind,
+      transport,
+      server,
+      owner,
+      activity: trackActivity(transport),
+    };
     this.sessions.set(id, session);
     const previous = transport.onclose;
     transport.onclose = () => {
@@ -73,9 +83,14 @@ export class SessionPool {
     return session;
   }
 
-  get<T extends Transport>(id: string, kind: PooledSession<T>['kind']): PooledSession<T> | undefined {
+  /** The session, when it exists, is of this kind, and belongs to `owner` (another's is "not found"). */
+  get<T extends Transport>(
+    id: string,
+    kind: PooledSession<T>['kind'],
+    owner: string,
+  ): PooledSession<T> | undefined {
     const session = this.sessions.get(id);
-    return session?.kind === kind ? (session as PooledSession<T>) : undefined;
+    return session?.kind === kind && session.owner === owner ? (session as PooledSession<T>) : undefined;
   }
 
   /** Closes sessions that have been idle (no message, nothing in flight) for longer than the limit. */

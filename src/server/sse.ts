@@ -1,10 +1,11 @@
-import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { SSEServerTransport } from '@modelcontextprotocol/server-legacy/sse';
-import type { Context, Hono } from 'hono';
+import type { Hono } from 'hono';
+import { toAuthInfo } from '../auth/identity.js';
 import type { Logger } from '../logger.js';
 import { jsonRpcCodes, jsonRpcError, looksLikeJsonRpc, readJsonBody } from './json-rpc.js';
+import type { AppEnv } from './app-env.js';
 import type { SessionPool } from './session-pool.js';
 
 /** What a session-holding transport needs from the app (shared by SSE and Streamable HTTP). */
@@ -17,7 +18,7 @@ export interface TransportDeps {
   createServer: () => McpServer;
 }
 
-type Env = { Bindings: HttpBindings };
+type Env = AppEnv;
 
 /**
  * The legacy HTTP+SSE transport (the original prototype's endpoint): `GET /sse` opens the stream and
@@ -40,7 +41,7 @@ export function mountSse(app: Hono<Env>, deps: TransportDeps): void {
     // eslint-disable-next-line @typescript-eslint/no-deprecated
     const transport = new SSEServerTransport(`${basePath}/messages`, res);
     const server = deps.createServer();
-    const session = pool.add(transport.sessionId, 'sse', transport, server);
+    const session = pool.add(transport.sessionId, 'sse', transport, server, c.var.identity.subject);
     const keepAlive = setInterval(() => {
       if (!res.writableEnded) res.write(': keep-alive\n\n');
     }, deps.keepAliveMs);
@@ -71,12 +72,13 @@ export function mountSse(app: Hono<Env>, deps: TransportDeps): void {
     ),
   );
 
-  app.post(`${basePath}/messages`, async (c: Context<Env>) => {
+  app.post(`${basePath}/messages`, async (c) => {
     const sessionId = c.req.query('sessionId');
     if (!sessionId)
       return jsonRpcError(400, jsonRpcCodes.invalidRequest, 'Bad Request: missing sessionId query parameter');
+    const identity = c.var.identity;
     // eslint-disable-next-line @typescript-eslint/no-deprecated
-    const session = pool.get<SSEServerTransport>(sessionId, 'sse');
+    const session = pool.get<SSEServerTransport>(sessionId, 'sse', identity.subject);
     if (!session) {
       return jsonRpcError(
         404,
@@ -95,7 +97,10 @@ export function mountSse(app: Hono<Env>, deps: TransportDeps): void {
     }
     const messages = Array.isArray(parsed.body) ? (parsed.body as unknown[]) : [parsed.body];
     try {
-      for (const message of messages) await session.transport.handleMessage(message, { request: c.req.raw });
+      const authInfo = toAuthInfo(identity);
+      for (const message of messages) {
+        await session.transport.handleMessage(message, { request: c.req.raw, authInfo });
+      }
     } catch (error) {
       return jsonRpcError(400, jsonRpcCodes.invalidRequest, `Invalid Request: ${(error as Error).message}`);
     }

@@ -7,6 +7,8 @@ import {
 } from '@modelcontextprotocol/server';
 import type { HttpBindings } from '@hono/node-server';
 import type { Hono } from 'hono';
+import { toAuthInfo } from '../auth/identity.js';
+import type { AppEnv } from './app-env.js';
 import { jsonRpcCodes, jsonRpcError, readJsonBody, readJsonChunks } from './json-rpc.js';
 import type { TransportDeps } from './sse.js';
 
@@ -16,10 +18,7 @@ import type { TransportDeps } from './sse.js';
  * (`Mcp-Session-Id`), because their cancellation (`notifications/cancelled`) arrives on a separate
  * POST and must reach the request it cancels; a client that does not initialize is served statelessly.
  */
-export function mountStreamableHttp(
-  app: Hono<{ Bindings: HttpBindings }>,
-  deps: TransportDeps,
-): { close(): Promise<void> } {
+export function mountStreamableHttp(app: Hono<AppEnv>, deps: TransportDeps): { close(): Promise<void> } {
   const { basePath, pool, logger } = deps;
   const onerror = (error: Error): void => {
     logger.debug({ err: error }, 'streamable HTTP error');
@@ -50,9 +49,15 @@ export function mountStreamableHttp(
       parsedBody = parsed.body;
     }
 
+    const identity = c.var.identity;
+    const authInfo = toAuthInfo(identity);
     const sessionId = request.headers.get('mcp-session-id');
     if (sessionId) {
-      const session = pool.get<WebStandardStreamableHTTPServerTransport>(sessionId, 'streamable-http');
+      const session = pool.get<WebStandardStreamableHTTPServerTransport>(
+        sessionId,
+        'streamable-http',
+        identity.subject,
+      );
       if (!session) {
         return jsonRpcError(
           404,
@@ -67,11 +72,11 @@ export function mountStreamableHttp(
         parsedBody,
         session.transport,
       );
-      return session.transport.handleRequest(request, { parsedBody });
+      return session.transport.handleRequest(request, { parsedBody, authInfo });
     }
 
     if (!(await isLegacyRequest(request, parsedBody, { maxRequestBodySize: deps.maxRequestBytes }))) {
-      return modern.fetch(request, { parsedBody });
+      return modern.fetch(request, { parsedBody, authInfo });
     }
     if (request.method === 'POST' && isInitialize(parsedBody)) {
       if (pool.isFull) {
@@ -85,13 +90,13 @@ export function mountStreamableHttp(
         keepAliveMs: deps.keepAliveMs,
         maxRequestBodySize: deps.maxRequestBytes,
         onsessioninitialized: (id) => {
-          pool.add(id, 'streamable-http', transport, server);
+          pool.add(id, 'streamable-http', transport, server, identity.subject);
         },
       });
       await server.connect(transport);
-      return transport.handleRequest(request, { parsedBody });
+      return transport.handleRequest(request, { parsedBody, authInfo });
     }
-    return stateless(request, { parsedBody });
+    return stateless(request, { parsedBody, authInfo });
   });
 
   return {

@@ -9,7 +9,7 @@ export interface SyncRouteDeps {
   store: WorkspaceStore | undefined;
   maxManifestBytes: number;
   /** The caller's identity for a request (the owner of the workspaces it sees). */
-  identify: (request: Request) => string;
+  identify: (c: Context) => string;
   logger: Logger;
   /** Counts uploaded bytes (the sync_bytes metric). */
   onBytes?: ((bytes: number) => void) | undefined;
@@ -97,7 +97,7 @@ export function mountSyncRoutes(app: Hono, deps: SyncRouteDeps): void {
             'this server has no workspaces (workspaces.dataDir is unset)',
           );
         }
-        return await fn(c, deps.store, deps.identify(c.req.raw));
+        return await fn(c, deps.store, deps.identify(c));
       } catch (error) {
         const appError = toAppError(error);
         if (appError.code === 'INTERNAL') deps.logger.error({ err: error }, 'sync request failed');

@@ -17,6 +17,7 @@ import type { WorkspaceStore } from '../workspace/workspace-store.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Discovery } from '../kube/discovery.js';
 import type { NamespacePolicy } from '../policy/namespaces.js';
+import type { ClusterAuthorizer } from '../policy/cluster-authz.js';
 import { registerListTargetsTool } from './list-targets.js';
 import { registerServerInfoTool } from './server-info.js';
 
@@ -32,6 +33,8 @@ export interface ToolDeps {
   version: string;
   /** Undefined when workspaces are off (local mode). */
   workspaces: WorkspaceStore | undefined;
+  /** Set with auth.subjectAccessReview. */
+  authorizer?: ClusterAuthorizer | undefined;
 }
 
 /** The one server factory: every transport builds its McpServer here, so tools are transport-agnostic. */

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import type { Discovery } from '../kube/discovery.js';
 import type { TargetInfo } from '../kube/workloads.js';
 import type { NamespacePolicy } from '../policy/namespaces.js';
+import { callerPolicy } from './caller.js';
 import { errorResult } from './run-result.js';
 
 export interface ListTargetsToolDeps {
@@ -130,14 +131,15 @@ export function registerListTargetsTool(server: McpServer, deps: ListTargetsTool
     async (args, ctx) => {
       try {
         const signal = ctx.mcpReq.signal;
+        const mine = callerPolicy(ctx, policy);
         const warnings: string[] = [];
         let namespaces: string[];
         if (args.all_namespaces === true) {
           const listed = await discovery.namespaces(signal);
-          namespaces = listed.names;
+          namespaces = listed.names.filter((name) => mine.isAllowed(name));
           warnings.push(...listed.warnings);
         } else {
-          namespaces = [policy.resolve(args.namespace)];
+          namespaces = [mine.resolve(args.namespace)];
         }
         const needle = args.name?.toLowerCase();
         const matching: TargetInfo[] = [];

@@ -7,7 +7,8 @@ import { parseWorkspaceName } from '../workspace/paths.js';
 import { resolveInTree } from '../workspace/resolve-path.js';
 import type { TreeLease, WorkspaceStore } from '../workspace/workspace-store.js';
 import { AppError } from '../errors.js';
-import { callerOf } from './caller.js';
+import type { ClusterAuthorizer } from '../policy/cluster-authz.js';
+import { callerIdentity, callerPolicy } from './caller.js';
 import { buildRequest, runInputSchema, type RunInput } from './run-request.js';
 import { errorResult, runOutputSchema, shapeRunOutput, summarizeRun, type RunOutput } from './run-result.js';
 import { snapshotOf } from './run-snapshot.js';
@@ -23,6 +24,8 @@ export interface RunToolDeps {
   defaultCwd: string;
   /** Undefined when workspaces are off: then `cwd` is an absolute server directory. */
   workspaces: WorkspaceStore | undefined;
+  /** Set with auth.subjectAccessReview: the cluster's RBAC decides who may mirror where. */
+  authorizer?: ClusterAuthorizer | undefined;
 }
 
 /** The tool result for a run's output shape. */
@@ -61,14 +64,19 @@ export async function startRun(
     onProgress?: ((progress: { message: string }) => void) | undefined;
   },
 ): Promise<RunRecord> {
-  const caller = callerOf(ctx);
+  const identity = callerIdentity(ctx);
+  const caller = identity.subject;
+  const policy = callerPolicy(ctx, deps.policy);
   const request = {
     ...buildRequest(args, deps.config, deps.defaultCwd, {
       workspacesOn: deps.workspaces !== undefined,
-      resolveNamespace: (namespace) => deps.policy.resolve(namespace),
+      resolveNamespace: (namespace) => policy.resolve(namespace),
     }),
     caller,
   };
+  if (deps.authorizer && identity.method !== 'none') {
+    await deps.authorizer.check(identity, request.namespace, options.signal);
+  }
   let lease: TreeLease | undefined;
   try {
     if (deps.workspaces) {

@@ -4,6 +4,7 @@ import { toAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { renderDoctor } from '../doctor/render.js';
 import { runDoctor, type DoctorDeps } from '../doctor/run-doctor.js';
+import { callerIdentity, callerPolicy } from './caller.js';
 import { errorResult } from './run-result.js';
 
 export interface ServerInfoToolDeps extends DoctorDeps {
@@ -36,7 +37,10 @@ export const serverInfoOutputSchema = z.object({
   }),
   identity: z.object({ username: z.string(), groups: z.array(z.string()) }).nullable(),
   default_namespace: z.string(),
-  allowed_namespaces: z.array(z.string()).describe('namespaces.allowed as configured (names or globs)'),
+  allowed_namespaces: z
+    .array(z.string())
+    .describe('namespaces you may use (names or globs): namespaces.allowed, narrowed by your credential'),
+  caller: z.string().describe('who the server knows you as ("anonymous" while authentication is off)'),
   namespaces: z.array(z.string()).describe('The namespaces checked'),
   agent_namespace: z.string().nullable(),
   checks: z.array(checkSchema),
@@ -67,7 +71,11 @@ export function registerServerInfoTool(server: McpServer, deps: ServerInfoToolDe
     },
     async (args, ctx) => {
       try {
-        const report = await runDoctor(deps, { namespace: args.namespace, signal: ctx.mcpReq.signal });
+        const policy = callerPolicy(ctx, deps.policy);
+        const report = await runDoctor(
+          { ...deps, policy },
+          { namespace: args.namespace, signal: ctx.mcpReq.signal },
+        );
         return {
           content: [{ type: 'text', text: renderDoctor(report) }],
           structuredContent: {
@@ -76,8 +84,9 @@ export function registerServerInfoTool(server: McpServer, deps: ServerInfoToolDe
             mirrord: report.mirrord,
             cluster: report.cluster,
             identity: report.identity,
-            default_namespace: deps.policy.defaultNamespace,
-            allowed_namespaces: [...deps.policy.patterns],
+            default_namespace: policy.defaultNamespace,
+            allowed_namespaces: [...policy.patterns],
+            caller: callerIdentity(ctx).subject,
             namespaces: report.namespaces,
             agent_namespace: report.agentNamespace,
             checks: report.checks,

@@ -38,12 +38,22 @@ export interface TestClient {
 
 const info = { name: 'mirrord-mcp-tests', version: '1.0.0' };
 
-/** Connects a real SDK client of the given kind to a running server. */
-export async function connectClient(kind: ClientKind, baseUrl: string): Promise<TestClient> {
+/** Connects a real SDK client of the given kind to a running server (with a bearer token, if given). */
+export async function connectClient(
+  kind: ClientKind,
+  baseUrl: string,
+  options: { token?: string } = {},
+): Promise<TestClient> {
+  const requestInit: RequestInit | undefined = options.token
+    ? { headers: { authorization: `Bearer ${options.token}` } }
+    : undefined;
+  const transportOptions = requestInit ? { requestInit } : undefined;
   if (kind.startsWith('v1')) {
     const client = new V1Client(info);
     const transport =
-      kind === 'v1-sse' ? new V1Sse(new URL(`${baseUrl}/sse`)) : new V1Http(new URL(`${baseUrl}/mcp`));
+      kind === 'v1-sse'
+        ? new V1Sse(new URL(`${baseUrl}/sse`), transportOptions)
+        : new V1Http(new URL(`${baseUrl}/mcp`), transportOptions);
     await client.connect(transport);
     return wrapV1(kind, client);
   }
@@ -52,7 +62,9 @@ export async function connectClient(kind: ClientKind, baseUrl: string): Promise<
     kind === 'v2-http-modern' ? { versionNegotiation: { mode: 'auto' } } : {},
   );
   const transport =
-    kind === 'v2-sse' ? new V2Sse(new URL(`${baseUrl}/sse`)) : new V2Http(new URL(`${baseUrl}/mcp`));
+    kind === 'v2-sse'
+      ? new V2Sse(new URL(`${baseUrl}/sse`), transportOptions)
+      : new V2Http(new URL(`${baseUrl}/mcp`), transportOptions);
   await client.connect(transport);
   return wrapV2(kind, client);
 }

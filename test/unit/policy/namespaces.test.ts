@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/errors.js';
-import { createNamespacePolicy } from '../../../src/policy/namespaces.js';
+import { createNamespacePolicy, narrowForCaller } from '../../../src/policy/namespaces.js';
 
 const policy = (allowed: string[], defaultNamespace = 'staging') =>
   createNamespacePolicy({ defaultNamespace, namespaces: { allowed } });
@@ -43,5 +43,50 @@ describe('namespace policy', () => {
     const p = policy(['staging', 'prod'], 'prod');
     expect(p.hasGlobs).toBe(false);
     expect(p.exactNames).toEqual(['prod', 'staging']);
+  });
+});
+
+describe('narrowForCaller', () => {
+  const server = createNamespacePolicy({
+    defaultNamespace: 'staging',
+    namespaces: { allowed: ['staging', 'team-*', 'dev'] },
+  });
+
+  it('keeps the server policy for a caller without a limit', () => {
+    expect(narrowForCaller(server, { subject: 'alice' })).toBe(server);
+  });
+
+  it('allows only what both the server and the credential allow', () => {
+    const mine = narrowForCaller(server, { subject: 'alice', namespaces: ['team-a', 'dev', 'prod'] });
+    expect(mine.isAllowed('team-a')).toBe(true);
+    expect(mine.isAllowed('dev')).toBe(true);
+    expect(mine.isAllowed('team-b')).toBe(false);
+    expect(mine.isAllowed('prod')).toBe(false);
+    expect(mine.isAllowed('staging')).toBe(false);
+    expect(mine.patterns).toEqual(['team-a', 'dev']);
+    // The server default is not hers: her first own namespace is.
+    expect(mine.defaultNamespace).toBe('team-a');
+    expect(mine.resolve(undefined)).toBe('team-a');
+  });
+
+  it('says whose rule refused a namespace', () => {
+    const mine = narrowForCaller(server, { subject: 'alice', namespaces: ['team-*'] });
+    const limited = refusal(() => mine.resolve('dev'));
+    expect(limited.code).toBe('NAMESPACE_NOT_ALLOWED');
+    expect(limited.message).toBe(
+      'namespace "dev" is not allowed for alice (your credential limits alice to: team-*)',
+    );
+    const outside = refusal(() => mine.resolve('kube-system'));
+    expect(outside.message).toContain('allowed on this server: staging, team-*, dev');
+  });
+
+  it('a credential granting no namespace allows none', () => {
+    const mine = narrowForCaller(server, { subject: 'eve', namespaces: [] });
+    expect(mine.isAllowed('staging')).toBe(false);
+    expect(refusal(() => mine.resolve(undefined)).message).toContain('limits eve to: none');
+  });
+
+  it('a "*" grant shows the server patterns', () => {
+    expect(narrowForCaller(server, { subject: 'ops', namespaces: ['*'] }).patterns).toEqual(server.patterns);
   });
 });
