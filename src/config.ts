@@ -446,7 +446,8 @@ function parseJsonValue(raw: string): unknown {
 
 /** Reads MIRRORD_MCP_* variables into a partial config (strings; zod coerces numbers). */
 export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
-  const known = new Set([...configKeys.map((key) => key.env), `${envPrefix}CONFIG`]);
+  // MIRRORD_MCP_TOKEN is the sync client's token, not server config: a shell may hold both.
+  const known = new Set([...configKeys.map((key) => key.env), `${envPrefix}CONFIG`, `${envPrefix}TOKEN`]);
   const unknown = Object.keys(env).filter((name) => name.startsWith(envPrefix) && !known.has(name));
   if (unknown.length > 0) {
     throw new AppError(

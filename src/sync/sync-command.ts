@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatBytes } from './progress.js';
 import { syncOnce, type SyncOptions, type SyncReport } from './run-sync.js';
@@ -13,7 +14,9 @@ and .mirrordignore files are honoured, and .git is never sent.
 Options:
   --url URL            the server's base URL, e.g. https://mcp.example.com/mirrord
   --workspace NAME     workspace name (letters, digits, ".", "_", "-")
-  --token TOKEN        bearer token, when the server requires one
+  --token-file PATH    read the bearer token from a file (first line)
+  --token TOKEN        bearer token on the command line (visible in ps; prefer --token-file
+                       or the MIRRORD_MCP_TOKEN environment variable)
   --watch              keep running and re-sync when files change
   --debounce-ms N      quiet time before a re-sync in --watch mode (default 300)
   --json               print the report as one JSON line per sync
@@ -40,9 +43,11 @@ export async function runSyncCommand(
   argv: string[],
   out: NodeJS.WriteStream = process.stdout,
   err: NodeJS.WriteStream = process.stderr,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
   let values: ReturnType<typeof parse>['values'];
   let positionals: string[];
+  let token: string | undefined;
   try {
     ({ values, positionals } = parse(argv));
     if (values.help) {
@@ -54,12 +59,13 @@ export async function runSyncCommand(
     if (positionals.length > 1) throw new Error(`one directory only, got ${positionals.join(' ')}`);
     if (!/^https?:\/\//.test(values.url))
       throw new Error(`--url must start with http:// or https://, got ${values.url}`);
+    token = tokenFrom(values, env);
   } catch (error) {
     err.write(`mirrord-mcp-server sync: ${(error as Error).message}\n\n${syncUsage}`);
     return 2;
   }
   const dir = positionals[0] ?? '.';
-  const options: SyncOptions = { dir, url: values.url, workspace: values.workspace, token: values.token };
+  const options: SyncOptions = { dir, url: values.url, workspace: values.workspace, token };
   const once = async (): Promise<void> => {
     const report = await syncOnce(options);
     out.write(values.json ? `${JSON.stringify(report)}\n` : `${describe(report, dir)}\n`);
@@ -104,10 +110,38 @@ function parse(argv: string[]) {
       url: { type: 'string' },
       workspace: { type: 'string' },
       token: { type: 'string' },
+      'token-file': { type: 'string' },
       watch: { type: 'boolean' },
       'debounce-ms': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
+}
+
+/** The bearer token: --token, else --token-file (first line), else MIRRORD_MCP_TOKEN; none is fine. */
+function tokenFrom(
+  values: { token?: string | undefined; 'token-file'?: string | undefined },
+  env: NodeJS.ProcessEnv,
+): string | undefined {
+  if (values.token !== undefined && values['token-file'] !== undefined) {
+    throw new Error('give --token or --token-file, not both');
+  }
+  if (values.token !== undefined) return values.token;
+  const file = values['token-file'];
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new Error(
+        `cannot read --token-file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
+    }
+    const token = text.split(/\r?\n/)[0]?.trim() ?? '';
+    if (token === '') throw new Error(`--token-file ${file} is empty`);
+    return token;
+  }
+  const fromEnv = env.MIRRORD_MCP_TOKEN?.trim();
+  return fromEnv === '' ? undefined : fromEnv;
 }

@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, httpClientKinds } from '../helpers/clients.js';
+import { cliPath } from '../helpers/paths.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { startFakeIssuer, type FakeIssuer } from '../fixtures/oidc-issuer.js';
 
@@ -166,7 +168,7 @@ describe('static bearer tokens', () => {
     }
   });
 
-  it('logs who ran what, and never a token', async () => {
+  it('logs who ran what, and never a token', () => {
     expect(server.logs()).toContain('"caller":"alice"');
     for (const token of [aliceToken, bobToken, stagingToken]) expect(server.logs()).not.toContain(token);
   });
@@ -325,5 +327,82 @@ describe('start-up without authentication', () => {
       (e: unknown) => e as Error,
     );
     expect(error?.message).toContain('not a loopback address, and no authentication is configured');
+  });
+});
+
+describe('the sync client with a token', () => {
+  let server: TestServer;
+  let project: string;
+  beforeAll(async () => {
+    project = await mkdtemp(join(tmpdir(), 'mms-auth-project-'));
+    await writeFile(join(project, 'main.js'), 'console.log("hi")\n');
+    server = await startServer({
+      env: {
+        MIRRORD_MCP_AUTH_TOKENS_FILE: await tokensFile(),
+        MIRRORD_MCP_WORKSPACES_DATA_DIR: join(dir, 'data'),
+      },
+    });
+  });
+  afterAll(async () => {
+    await server.cleanup();
+    await rm(project, { recursive: true, force: true });
+  });
+
+  const sync = (args: string[], env: Record<string, string> = {}) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [cliPath, 'sync', project, '--url', server.url, ...args], {
+        env: { PATH: process.env.PATH ?? '', HOME: server.home, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 30_000,
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.once('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+
+  it('authenticates from --token-file or MIRRORD_MCP_TOKEN; workspaces belong to the identity', async () => {
+    const file = join(dir, 'alice.token');
+    await writeFile(file, `${aliceToken}\n`);
+    const viaFile = await sync(['--workspace', 'shop', '--token-file', file]);
+    expect(viaFile.stderr).toBe('');
+    expect(viaFile.code).toBe(0);
+    const viaEnv = await sync(['--workspace', 'shop'], { MIRRORD_MCP_TOKEN: aliceToken });
+    expect(viaEnv.code).toBe(0);
+    expect(viaEnv.stdout).toContain('up to date');
+
+    const none = await sync(['--workspace', 'shop']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('authentication required');
+
+    // Bob's "shop" is another workspace: alice's files are not his.
+    const bob = await connectClient('v2-http', server.url, { token: bobToken });
+    try {
+      const listed = await bob.callTool('workspace_list', { workspace: 'shop' });
+      expect(listed.structuredContent?.error?.code).toBe('WORKSPACE_NOT_FOUND');
+    } finally {
+      await bob.close();
+    }
+    const alice = await connectClient('v2-http', server.url, { token: aliceToken });
+    try {
+      const listed = await alice.callTool('workspace_list', { workspace: 'shop' });
+      expect(JSON.stringify(listed.structuredContent)).toContain('main.js');
+    } finally {
+      await alice.close();
+    }
+  });
+
+  it('refuses unusable token options before contacting the server', async () => {
+    const both = await sync(['--workspace', 'w', '--token', aliceToken, '--token-file', '/nonexistent']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('not both');
+    const missing = await sync(['--workspace', 'w', '--token-file', join(dir, 'absent.token')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('cannot read --token-file');
+    await writeFile(join(dir, 'empty.token'), '\n');
+    const empty = await sync(['--workspace', 'w', '--token-file', join(dir, 'empty.token')]);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('is empty');
   });
 });
