@@ -44,7 +44,8 @@ function allowedKeys(spec: Spec): string {
 function checkAllowed(value: unknown, spec: Spec, path: string[]): void {
   if (spec === 'any' || typeof value !== 'object' || value === null || Array.isArray(value)) return;
   for (const [key, child] of Object.entries(value)) {
-    const childSpec = spec[key];
+    // Own keys only: "constructor" or "__proto__" must not find Object.prototype and pass.
+    const childSpec = Object.hasOwn(spec, key) ? spec[key] : undefined;
     const keyPath = [...path, key].join('.');
     if (childSpec === undefined) {
       throw new AppError(

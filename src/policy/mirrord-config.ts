@@ -86,6 +86,16 @@ export function rejectTemplateDelimiters(value: unknown, where: string): void {
   }
   if (typeof value === 'object' && value !== null) {
     for (const [key, child] of Object.entries(value)) {
+      // No mirrord key is named so; in our own code such a key could replace an object's prototype.
+      if (key === '__proto__') {
+        throw new AppError(
+          'INVALID_MIRRORD_CONFIG',
+          `${where} holds a "__proto__" key, which is no mirrord config key`,
+          {
+            key: `${where}.__proto__`,
+          },
+        );
+      }
       if (templateDelimiter.test(key)) {
         throw new AppError(
           'TEMPLATE_DELIMITER',
@@ -105,7 +115,7 @@ function rejectServerOnlyKeys(config: JsonObject): void {
     let node: unknown = config;
     for (const key of path) {
       node =
-        typeof node === 'object' && node !== null && !Array.isArray(node)
+        typeof node === 'object' && node !== null && !Array.isArray(node) && Object.hasOwn(node, key)
           ? (node as JsonObject)[key]
           : undefined;
     }

@@ -45,6 +45,10 @@ describe('the caller allow-list', () => {
     [{ baggage: {} }, 'baggage'],
     [{ api: {} }, 'api'],
     [{ skip_sip: ['x'] }, 'skip_sip'],
+    // Found by fuzzing: names of Object.prototype members once found a "spec" and passed.
+    [{ constructor: { x: 1 } }, 'constructor'],
+    [{ feature: { toString: 'x' } }, 'feature.toString'],
+    [{ feature: { network: { hasOwnProperty: 1 } } }, 'feature.network.hasOwnProperty'],
   ])('refuses %j naming %s', (input, key) => {
     const error = refusal(() => applyCallerRules(input, open, 'ns'));
     expect(error.code).toBe('FORBIDDEN_CONFIG_KEY');

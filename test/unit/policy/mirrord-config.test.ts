@@ -309,3 +309,14 @@ describe('JSON error positions on every Node version (regression)', () => {
     expect(() => parseCallerConfig(text)).toThrow(where);
   });
 });
+
+describe('parseCallerConfig: prototype keys', () => {
+  it.each([
+    '{"__proto__": {"agent": {"privileged": true}}}',
+    '{"feature": {"env": {"override": {"__proto__": {"x": "1"}}}}}',
+    '{"feature": {"network": {"incoming": {"mode": "steal", "http_filter": {"__proto__": 1}}}}}',
+  ])('refuses a "__proto__" key anywhere: %s', (input) => {
+    const error = expectCode(() => parseCallerConfig(input), 'INVALID_MIRRORD_CONFIG');
+    expect(error.message).toContain('"__proto__" key');
+  });
+});
