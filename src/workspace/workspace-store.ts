@@ -5,18 +5,12 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { createBlobWriter, smallBlobBytes, writeBlob } from './blob-writer.js';
 import { blobPath, newTreeId, workspaceLayout, type WorkspaceLayout } from './layout.js';
-import {
-  buildTree,
-  parseManifest,
-  sameEntry,
-  type FileEntry,
-  type Tree,
-  type TreeEntry,
-} from './manifest.js';
+import { buildTree, sameEntry, type FileEntry, type Tree, type TreeEntry } from './manifest.js';
 import { createMutex } from './mutex.js';
 import { parseWorkspaceName } from './paths.js';
 import { dirsOf, ensureExecutableBlob, materializeTree, patchTree, switchCurrent } from './tree-writer.js';
 import { receiveFrames } from './upload-frames.js';
+import { parseManifest } from './wire-manifest.js';
 import type { SyncSession, WorkspaceState } from './workspace-state.js';
 
 export interface WorkspaceLimits {
