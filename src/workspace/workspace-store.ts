@@ -205,7 +205,8 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
     return sync;
   }
 
-  function endSync(state: WorkspaceState, reason: string): void {
+  /** Ends the sync; `collect: false` when the caller has just scheduled a collection itself. */
+  function endSync(state: WorkspaceState, reason: string, collect = true): void {
     if (!state.sync) return;
     logger.info({ workspace: state.name, syncId: state.sync.id, reason }, 'sync ended');
     if (reason !== 'committed') {
@@ -213,7 +214,7 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
       for (const sha of state.sync.received) state.retained.set(sha, until);
     }
     state.sync = undefined;
-    schedule(state);
+    if (collect) schedule(state);
   }
 
   async function commitTree(state: WorkspaceState, tree: Tree): Promise<CommitResult> {
@@ -547,15 +548,19 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
             { missing: lacking.slice(0, 100) },
           );
         }
+        let committed = false;
         try {
           const result = await commitTree(state, sync.tree);
+          committed = true;
           logger.info(
             { workspace: name, syncId, treeId: result.summary.treeId, ...result.changed },
             'sync committed',
           );
           return result;
         } finally {
-          endSync(state, 'committed');
+          // A successful commitTree has scheduled the collection already: one pass over the
+          // blobs per commit, not two.
+          endSync(state, 'committed', !committed);
         }
       });
     },
