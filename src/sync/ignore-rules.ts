@@ -19,9 +19,13 @@ interface Level {
  * it, deeper files win (a `!pattern` re-includes), and an ignored directory is not entered.
  */
 export interface IgnoreRules {
-  /** Loads the ignore files of `dir` (relative) on top of its parents' rules. */
-  enter(dir: string, parent: IgnoreScope): Promise<IgnoreScope>;
-  root(): Promise<IgnoreScope>;
+  /**
+   * Loads the ignore files of `dir` (relative) on top of its parents' rules. `names`, when given,
+   * lists the directory's entries: ignore files not among them are not even tried (a failed open
+   * per directory and name costs more than the whole match).
+   */
+  enter(dir: string, parent: IgnoreScope, names?: ReadonlySet<string>): Promise<IgnoreScope>;
+  root(names?: ReadonlySet<string>): Promise<IgnoreScope>;
 }
 
 export interface IgnoreScope {
@@ -55,9 +59,10 @@ function readIfThere(path: string): string | undefined {
   }
 }
 
-function load(root: string, dir: string): Ignore | undefined {
+function load(root: string, dir: string, names: ReadonlySet<string> | undefined): Ignore | undefined {
   let rules: Ignore | undefined;
   for (const name of ignoreFileNames) {
+    if (names && !names.has(name)) continue;
     const text = readIfThere(join(root, dir, name));
     if (text === undefined) continue;
     rules ??= ignore();
@@ -68,12 +73,12 @@ function load(root: string, dir: string): Ignore | undefined {
 
 export function createIgnoreRules(root: string): IgnoreRules {
   return {
-    root() {
-      const rules = load(root, '');
+    root(names) {
+      const rules = load(root, '', names);
       return Promise.resolve(scope(rules ? [{ base: '', rules }] : []));
     },
-    enter(dir, parent) {
-      const rules = load(root, dir);
+    enter(dir, parent, names) {
+      const rules = load(root, dir, names);
       return Promise.resolve(rules ? scope([...parent.levels, { base: dir, rules }]) : parent);
     },
   };

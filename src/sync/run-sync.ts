@@ -4,7 +4,7 @@ import { buildTree, toWireManifest, type TreeEntry } from '../workspace/manifest
 import { hashCachePath, loadHashCache } from './hash-cache.js';
 import { hashEntries } from './hash-files.js';
 import { createProgress } from './progress.js';
-import { createSyncClient, SyncError } from './sync-client.js';
+import { createSyncClient, SyncError, type RemoteWorkspace } from './sync-client.js';
 import { batchBody, planBatches, type BlobToSend } from './upload.js';
 import { walkProject } from './walk.js';
 
@@ -51,6 +51,38 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
 
   const local = await walkProject(root);
   const cache = await loadHashCache(options.cacheFile ?? hashCachePath(root), root);
+  const client = createSyncClient(options);
+
+  const report = (tree: { files: number; bytes: number }, fields: Partial<SyncReport>): SyncReport => ({
+    workspace: options.workspace,
+    unchanged: false,
+    files: tree.files,
+    bytes: tree.bytes,
+    hashedFiles: 0,
+    sentFiles: 0,
+    sentBytes: 0,
+    added: 0,
+    updated: 0,
+    removed: 0,
+    treeId: null,
+    ms: Math.round(performance.now() - started),
+    ...fields,
+  });
+
+  // Exactly the entries of the last sync (by stat): their digest is known, nothing to hash or
+  // validate; when the server has that digest too, the sync is over.
+  const known = cache.digestOf(local);
+  let asked: { remote: RemoteWorkspace | undefined } | undefined;
+  if (known !== undefined) {
+    asked = { remote: await client.get() };
+    const { remote } = asked;
+    if (remote?.digest === known) {
+      let bytes = 0;
+      for (const entry of local) bytes += entry.size;
+      return report({ files: local.length, bytes }, { unchanged: true, treeId: remote.tree_id });
+    }
+  }
+
   const { hashes, hashed } = await hashEntries(root, local, cache);
   const entries: TreeEntry[] = local.map((entry) =>
     entry.type === 'symlink'
@@ -71,30 +103,14 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
     if (error instanceof AppError) throw new SyncError(error.message, error.code, undefined, error.hint);
     throw error;
   }
-  await cache.save(local);
+  await cache.save(local, tree.digest);
+  const done = (fields: Partial<SyncReport>): SyncReport => report(tree, { hashedFiles: hashed, ...fields });
 
-  const report = (fields: Partial<SyncReport>): SyncReport => ({
-    workspace: options.workspace,
-    unchanged: false,
-    files: tree.files,
-    bytes: tree.bytes,
-    hashedFiles: hashed,
-    sentFiles: 0,
-    sentBytes: 0,
-    added: 0,
-    updated: 0,
-    removed: 0,
-    treeId: null,
-    ms: Math.round(performance.now() - started),
-    ...fields,
-  });
-
-  const client = createSyncClient(options);
-  const remote = await client.get();
-  if (remote?.digest === tree.digest) return report({ unchanged: true, treeId: remote.tree_id });
+  const remote = asked ? asked.remote : await client.get();
+  if (remote?.digest === tree.digest) return done({ unchanged: true, treeId: remote.tree_id });
 
   const begun = await client.begin(toWireManifest(tree.entries));
-  if (begun.unchanged) return report({ unchanged: true, treeId: begun.workspace.tree_id });
+  if (begun.unchanged) return done({ unchanged: true, treeId: begun.workspace.tree_id });
 
   try {
     const pathOf = new Map<string, string>();
@@ -127,7 +143,7 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
     );
     progress.done();
     const committed = await client.commit(begun.sync_id);
-    return report({
+    return done({
       sentFiles: blobs.length,
       sentBytes: begun.missing_bytes,
       ...committed.changed,

@@ -1,6 +1,5 @@
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
-import { createIgnoreRules, type IgnoreScope } from './ignore-rules.js';
+import { createIgnoreRules, ignoreFileNames, type IgnoreScope } from './ignore-rules.js';
 
 /** A file or symlink of the local project, with what the hash cache needs to trust old hashes. */
 export interface LocalEntry {
@@ -21,19 +20,26 @@ export interface LocalEntry {
 export async function walkProject(root: string): Promise<LocalEntry[]> {
   const rules = createIgnoreRules(root);
   const out: LocalEntry[] = [];
+  // Plain concatenation, not path.join: `root` is absolute and normalized, the names are plain,
+  // and join's normalization was a tenth of the walk.
+  const prefix = root.endsWith('/') ? root : `${root}/`;
   // Synchronous calls on purpose: the client has nothing else to do meanwhile, and 10,000 lstat
   // calls cost ~15 ms this way against ~250 ms through the libuv pool.
-  const visit = async (dir: string, scope: IgnoreScope): Promise<void> => {
-    const items = readdirSync(join(root, dir), { withFileTypes: true });
+  const visit = async (dir: string, parent: IgnoreScope | undefined): Promise<void> => {
+    const items = readdirSync(dir === '' ? root : prefix + dir, { withFileTypes: true });
+    const names = new Set<string>();
+    for (const name of ignoreFileNames) if (items.some((item) => item.name === name)) names.add(name);
+    const scope = parent ? await rules.enter(dir, parent, names) : await rules.root(names);
     for (const item of items) {
       const path = dir === '' ? item.name : `${dir}/${item.name}`;
       if (item.isDirectory()) {
-        if (!scope.ignores(path, true)) await visit(path, await rules.enter(path, scope));
+        if (!scope.ignores(path, true)) await visit(path, scope);
         continue;
       }
       if (!item.isFile() && !item.isSymbolicLink()) continue;
       if (scope.ignores(path, false)) continue;
-      const info = lstatSync(join(root, path));
+      const full = prefix + path;
+      const info = lstatSync(full);
       const symlink = info.isSymbolicLink();
       out.push({
         path,
@@ -43,10 +49,10 @@ export async function walkProject(root: string): Promise<LocalEntry[]> {
         mtimeMs: info.mtimeMs,
         ctimeMs: info.ctimeMs,
         ino: info.ino,
-        ...(symlink ? { target: readlinkSync(join(root, path)) } : {}),
+        ...(symlink ? { target: readlinkSync(full) } : {}),
       });
     }
   };
-  await visit('', await rules.root());
+  await visit('', undefined);
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

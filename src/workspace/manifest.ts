@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
 import { AppError } from '../errors.js';
 import { parentDirs, parseRelativePath, resolveSymlinkTarget } from './paths.js';
+
+// No zod here: the sync client imports this module, and zod alone costs it 60-100 ms of start-up.
+// The wire schema lives in wire-manifest.ts, on the server's side.
 
 export interface FileEntry {
   type: 'file';
@@ -32,49 +34,13 @@ export interface TreeLimits {
   maxBytes: number;
 }
 
-const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
+/** One manifest line as sent on the wire (the sync protocol's shape; checked by `wire-manifest.ts`). */
+export type WireEntry =
+  | { path: string; type?: 'file' | undefined; size: number; mode: number; sha256: string }
+  | { path: string; type: 'symlink'; target: string };
 
-/** One manifest line as sent on the wire (the sync protocol's shape). */
-const wireEntry = z.union([
-  z
-    .object({
-      path: z.string(),
-      type: z.literal('file').optional(),
-      size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-      /** POSIX mode bits; only the owner's executable bit is kept. */
-      mode: z.number().int().min(0).max(0o7777),
-      sha256,
-    })
-    .strict(),
-  z.object({ path: z.string(), type: z.literal('symlink'), target: z.string() }).strict(),
-]);
-
-export const wireManifestSchema = z.object({ entries: z.array(wireEntry) }).strict();
-export type WireManifest = z.infer<typeof wireManifestSchema>;
-
-/** Parses a manifest from the wire into a Tree, refusing anything unsafe or over the limits. */
-export function parseManifest(raw: unknown, limits: TreeLimits): Tree {
-  const parsed = wireManifestSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue ? issue.path.join('.') : '';
-    throw new AppError(
-      'INVALID_MANIFEST',
-      `invalid manifest at ${where || '(root)'}: ${issue?.message ?? ''}`,
-    );
-  }
-  const entries: TreeEntry[] = parsed.data.entries.map((entry) =>
-    entry.type === 'symlink'
-      ? { type: 'symlink', path: entry.path, target: entry.target }
-      : {
-          type: 'file',
-          path: entry.path,
-          size: entry.size,
-          executable: (entry.mode & 0o100) !== 0,
-          sha256: entry.sha256,
-        },
-  );
-  return buildTree(entries, limits);
+export interface WireManifest {
+  entries: WireEntry[];
 }
 
 /** Validates entries (paths, symlinks, conflicts, limits) and returns them as a Tree. */

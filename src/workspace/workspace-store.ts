@@ -5,18 +5,12 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { createBlobWriter, smallBlobBytes, writeBlob } from './blob-writer.js';
 import { blobPath, newTreeId, workspaceLayout, type WorkspaceLayout } from './layout.js';
-import {
-  buildTree,
-  parseManifest,
-  sameEntry,
-  type FileEntry,
-  type Tree,
-  type TreeEntry,
-} from './manifest.js';
+import { buildTree, sameEntry, type FileEntry, type Tree, type TreeEntry } from './manifest.js';
 import { createMutex } from './mutex.js';
 import { parseWorkspaceName } from './paths.js';
 import { dirsOf, ensureExecutableBlob, materializeTree, patchTree, switchCurrent } from './tree-writer.js';
 import { receiveFrames } from './upload-frames.js';
+import { parseManifest } from './wire-manifest.js';
 import type { SyncSession, WorkspaceState } from './workspace-state.js';
 
 export interface WorkspaceLimits {
@@ -211,7 +205,8 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
     return sync;
   }
 
-  function endSync(state: WorkspaceState, reason: string): void {
+  /** Ends the sync; `collect: false` when the caller has just scheduled a collection itself. */
+  function endSync(state: WorkspaceState, reason: string, collect = true): void {
     if (!state.sync) return;
     logger.info({ workspace: state.name, syncId: state.sync.id, reason }, 'sync ended');
     if (reason !== 'committed') {
@@ -219,7 +214,7 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
       for (const sha of state.sync.received) state.retained.set(sha, until);
     }
     state.sync = undefined;
-    schedule(state);
+    if (collect) schedule(state);
   }
 
   async function commitTree(state: WorkspaceState, tree: Tree): Promise<CommitResult> {
@@ -553,15 +548,19 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
             { missing: lacking.slice(0, 100) },
           );
         }
+        let committed = false;
         try {
           const result = await commitTree(state, sync.tree);
+          committed = true;
           logger.info(
             { workspace: name, syncId, treeId: result.summary.treeId, ...result.changed },
             'sync committed',
           );
           return result;
         } finally {
-          endSync(state, 'committed');
+          // A successful commitTree has scheduled the collection already: one pass over the
+          // blobs per commit, not two.
+          endSync(state, 'committed', !committed);
         }
       });
     },

@@ -135,6 +135,19 @@ describe('sync CLI + run in a workspace', () => {
     expect(result.structuredContent!.stdout).toBe('version two\na.txt\n');
   });
 
+  it('an unchanged project still replaces edits made on the server', async () => {
+    expect(await syncJson(project, 'app')).toMatchObject({ unchanged: true, hashedFiles: 0 });
+    const synced = await digestOf('app');
+    const edit = await client.callTool('workspace_write_files', {
+      workspace: 'app',
+      files: [{ path: 'src/a.txt', content: 'edited on the server\n' }],
+    });
+    expect(edit.isError).toBeFalsy();
+    expect(await digestOf('app')).not.toBe(synced);
+    expect(await syncJson(project, 'app')).toMatchObject({ unchanged: false, hashedFiles: 0, updated: 1 });
+    expect(await digestOf('app')).toBe(synced);
+  });
+
   it('a sync during a run does not disturb the run', async () => {
     const running = client.callTool('run', {
       cmd_str: 'sleep 1.5; cat src/a.txt',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/errors.js';
-import { buildTree, parseManifest, toWireManifest, type TreeEntry } from '../../../src/workspace/manifest.js';
+import { buildTree, toWireManifest, type TreeEntry } from '../../../src/workspace/manifest.js';
+import { parseManifest } from '../../../src/workspace/wire-manifest.js';
 
 const sha = (c: string): string => c.repeat(64);
 const limits = { maxFiles: 10, maxBytes: 1000 };
