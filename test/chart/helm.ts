@@ -39,8 +39,10 @@ export function ensureHelm(): string {
 export interface RenderOptions {
   release?: string;
   namespace?: string;
-  /** `--show-only` a template, e.g. templates/NOTES.txt is not printed otherwise. */
+  /** More helm arguments, e.g. --skip-schema-validation. */
   extraArgs?: string[];
+  /** `helm install --dry-run=client` instead of `helm template`: it prints NOTES.txt too (no cluster needed). */
+  dryRunInstall?: boolean;
 }
 
 /** Runs helm with arguments; rejects with helm's stderr when it fails. */
@@ -81,7 +83,7 @@ export async function renderText(
     const file = join(dir, 'values.yaml');
     writeFileSync(file, stringify(values));
     return await helm([
-      'template',
+      ...(options.dryRunInstall ? ['install', '--dry-run=client'] : ['template']),
       options.release ?? 'mcp',
       chartDir,
       '--namespace',
