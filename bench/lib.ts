@@ -42,6 +42,8 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
         // The run benches measure the run path, not Kubernetes: no cluster, so no pre-spawn target check
         // (bench/list-targets.ts measures discovery against the fake API).
         MIRRORD_MCP_KUBE_CHECK_TARGETS: 'false',
+        // One anonymous load generator makes thousands of calls: the per-identity rate limit is off.
+        MIRRORD_MCP_RATE_LIMIT_REQUESTS_PER_MINUTE: '0',
         ...env,
       },
       stdio: ['ignore', 'ignore', 'pipe'],
