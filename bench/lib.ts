@@ -117,6 +117,17 @@ export async function cpuMs(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) * msPerTick;
 }
 
+/** CPU time the whole machine has spent busy and in all, in ms summed over cores (Linux, /proc/stat). */
+export async function machineCpuMs(): Promise<{ busy: number; total: number }> {
+  const stat = await readFile('/proc/stat', 'utf8');
+  // "cpu  user nice system idle iowait irq softirq steal guest guest_nice", in USER_HZ ticks; guest
+  // time is already counted in user.
+  const ticks = stat.split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = ticks.reduce((sum, t) => sum + t, 0);
+  const idle = ticks[3]! + ticks[4]!;
+  return { busy: (total - idle) * 10, total: total * 10 };
+}
+
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;

@@ -1,27 +1,83 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeKubeApi } from '../test/fixtures/kube/fake-api-server.js';
 import { deploymentWithPods, namespace } from '../test/fixtures/kube/objects.js';
-import { cpuMs, eventLoopDelay, fmt, percentile, startBenchServer, verdict } from './lib.js';
+import {
+  cpuMs,
+  eventLoopDelay,
+  fmt,
+  machineCpuMs,
+  percentile,
+  root,
+  startBenchServer,
+  verdict,
+} from './lib.js';
+import type { LoadCommand, LoadReply } from './list-targets-load.js';
 
 const namespaces = ['team-a', 'team-b', 'team-c', 'team-d'];
+
+type Result = Extract<LoadReply, { type: 'result' }>;
+
+/** One load-generating process (bench/list-targets-load.ts) and a way to ask it things. */
+interface LoadProcess {
+  proc: ChildProcess;
+  ask<T extends LoadReply['type']>(command: LoadCommand, expect: T): Promise<Extract<LoadReply, { type: T }>>;
+}
+
+function startLoadProcess(): LoadProcess {
+  const proc = fork(join(root, 'bench', 'list-targets-load.ts'), [], {
+    execArgv: [
+      // BENCH_CPU_PROF (which profiles the server, bench/lib.ts) profiles the load processes too.
+      ...(process.env.BENCH_CPU_PROF
+        ? ['--cpu-prof', '--cpu-prof-dir', join(process.env.BENCH_CPU_PROF, 'clients')]
+        : []),
+      '--import',
+      'tsx',
+    ],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return {
+    proc,
+    ask: (command, expect) =>
+      new Promise((resolve, reject) => {
+        const onExit = (code: number | null): void => {
+          reject(new Error(`load process exited (${String(code)}) before answering ${command.type}`));
+        };
+        proc.once('exit', onExit);
+        proc.once('message', (reply: LoadReply) => {
+          proc.off('exit', onExit);
+          if (reply.type === expect) resolve(reply as Extract<LoadReply, { type: typeof expect }>);
+          else reject(new Error(reply.type === 'failed' ? reply.error : `unexpected reply ${reply.type}`));
+        });
+        proc.send(command);
+      }),
+  };
+}
 
 /**
  * Benchmark 4: `list_targets` over Streamable HTTP against a fake API holding 200 deployments and
  * 1,000 pods (4 namespaces of 50 deployments x 5 pods), served from the watch caches.
  * Targets: >= 1,000 calls/s, p99 <= 20 ms.
+ *
+ * Three processes: this one holds the fake API (idle during the runs: the server reads its watch
+ * caches), the server is a child (startBenchServer), and the MCP clients run in load processes of
+ * their own (bench/list-targets-load.ts), which time each call where they make it.
+ *
+ * One load process by default: on a 2-core machine the server and the clients then get a core
+ * each; more load processes than cores left over make the server compete with its own clients.
  */
 export async function benchListTargets(
-  options: { clients?: number; calls?: number; maxMs?: number } = {},
+  options: { clients?: number; processes?: number; calls?: number; maxMs?: number } = {},
 ): Promise<string[]> {
   const clientCount = options.clients ?? 8;
+  const processCount = Math.min(clientCount, options.processes ?? 1);
   const totalCalls = options.calls ?? 20_000;
   const maxMs = options.maxMs ?? 10_000;
   const api = await startFakeKubeApi();
   const dir = await mkdtemp(join(tmpdir(), 'mms-bench-kube-'));
+  const loads: LoadProcess[] = [];
   try {
     for (const ns of namespaces) {
       api.apply(namespace(ns));
@@ -44,44 +100,20 @@ export async function benchListTargets(
       MIRRORD_MCP_DEFAULT_NAMESPACE: 'team-a',
     });
     try {
-      const clients = await Promise.all(
-        Array.from({ length: clientCount }, async () => {
-          const client = new Client({ name: 'bench', version: '1' });
-          await client.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`)));
-          return client;
-        }),
+      for (let p = 0; p < processCount; p++) loads.push(startLoadProcess());
+      // Clients (and calls) split as evenly as they go over the load processes.
+      const share = (total: number, p: number): number =>
+        Math.floor(total / processCount) + (p < total % processCount ? 1 : 0);
+      const connected = await Promise.all(
+        loads.map((load, p) =>
+          load.ask({ type: 'connect', url: server.url, clients: share(clientCount, p) }, 'connected'),
+        ),
       );
-      // The calls a assistant makes: one namespace's deployments, a name search, a page of pods.
-      const shapes = [
-        { namespace: 'team-a', kind: 'deployment', limit: 20 },
-        { namespace: 'team-b', name: 'svc-1', limit: 20 },
-        { namespace: 'team-c', kind: 'pod', limit: 20 },
-        { namespace: 'team-d', kind: 'deployment', name: 'svc-4', limit: 20 },
-      ];
-      // Wait for the caches, then warm up.
-      const deadline = Date.now() + 15_000;
-      for (;;) {
-        const results = await Promise.all(
-          shapes.map((args) => clients[0]!.callTool({ name: 'list_targets', arguments: args })),
-        );
-        if (results.every((r) => (r.structuredContent as { from_cache: boolean }).from_cache)) break;
-        if (Date.now() > deadline) throw new Error('caches never synced');
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      for (let i = 0; i < 200; i++) {
-        await clients[i % clientCount]!.callTool({
-          name: 'list_targets',
-          arguments: shapes[i % shapes.length]!,
-        });
-      }
-      const check = await clients[0]!.callTool({ name: 'list_targets', arguments: { namespace: 'team-a' } });
-      const full = check.structuredContent as { total: number };
+      const teamATotal = connected[0]!.teamATotal;
       const apiRequestsBefore = api.requests.length;
-      await eventLoopDelay(server);
 
       const measure = async (
-        argsFor: (i: number) => Record<string, unknown>,
-        ok: (result: Awaited<ReturnType<Client['callTool']>>) => boolean,
+        mode: 'real' | 'floor',
       ): Promise<{
         calls: number;
         wrong: number;
@@ -90,68 +122,76 @@ export async function benchListTargets(
         p99: number;
         serverCpu: number;
         clientCpu: number;
+        clientBusy: number;
+        machine: { server: number; clients: number; driver: number; other: number };
       }> => {
-        const times: number[] = [];
-        // The clients run in this process and share the machine's cores with the server, so we
-        // report how busy each side was (CPU ms per wall ms): a client side near 1.0 means the
-        // latencies include queueing in the clients' own event loop, not only the server's work.
         const serverCpu0 = await cpuMs(server.proc.pid!);
-        const clientCpu0 = process.cpuUsage();
-        let issued = 0;
-        let wrong = 0;
-        const started = performance.now();
-        await Promise.all(
-          clients.map(async (client) => {
-            while (issued < totalCalls && performance.now() - started < maxMs) {
-              const args = argsFor(issued);
-              issued += 1;
-              const t0 = performance.now();
-              const result = await client.callTool({ name: 'list_targets', arguments: args });
-              times.push(performance.now() - t0);
-              if (!ok(result)) wrong += 1;
-            }
-          }),
+        const machine0 = await machineCpuMs();
+        const driver0 = process.cpuUsage();
+        const results: Result[] = await Promise.all(
+          loads.map((load, p) =>
+            load.ask({ type: 'run', mode, calls: share(totalCalls, p), maxMs }, 'result'),
+          ),
         );
-        const wallS = (performance.now() - started) / 1000;
-        const clientCpu = process.cpuUsage(clientCpu0);
+        const serverCpu = (await cpuMs(server.proc.pid!)) - serverCpu0;
+        const machine1 = await machineCpuMs();
+        const driver = process.cpuUsage(driver0);
+        const times = results.flatMap((r) => r.times);
+        const clientCpu = results.reduce((sum, r) => sum + r.cpuMs, 0);
+        const machineBusy = machine1.busy - machine0.busy;
+        const wallS =
+          (Math.max(...results.map((r) => r.endedAt)) - Math.min(...results.map((r) => r.startedAt))) / 1000;
         return {
-          serverCpu: (await cpuMs(server.proc.pid!)) - serverCpu0,
-          clientCpu: (clientCpu.user + clientCpu.system) / 1000,
+          serverCpu,
+          clientCpu,
+          // What the machine's cores did meanwhile, as a share of all their time: other work on the
+          // machine takes cores from both the server and the clients, and shows in the latencies.
+          machine: {
+            server: serverCpu / (machine1.total - machine0.total),
+            clients: clientCpu / (machine1.total - machine0.total),
+            driver: (driver.user + driver.system) / 1000 / (machine1.total - machine0.total),
+            other:
+              Math.max(0, machineBusy - serverCpu - clientCpu - (driver.user + driver.system) / 1000) /
+              (machine1.total - machine0.total),
+          },
+          clientBusy: Math.max(...results.map((r) => r.utilization)),
           calls: times.length,
-          wrong,
+          wrong: results.reduce((sum, r) => sum + r.wrong, 0),
           rate: times.length / wallS,
           p50: percentile(times, 50),
           p99: percentile(times, 99),
         };
       };
       await eventLoopDelay(server);
-      const real = await measure(
-        (i) => shapes[i % shapes.length]!,
-        (result) => {
-          const out = result.structuredContent as { targets: unknown[]; from_cache: boolean } | undefined;
-          return !result.isError && out !== undefined && out.targets.length > 0 && out.from_cache;
-        },
-      );
+      const real = await measure('real');
       const eld = await eventLoopDelay(server);
       // The floor: the same tool refusing at once (no Kubernetes work), i.e. what the MCP SDK's
       // Streamable HTTP path costs per call on this machine, clients included.
-      const floor = await measure(
-        () => ({ namespace: 'Not_A_Namespace' }),
-        (result) => result.isError === true,
+      const floor = await measure('floor');
+      await Promise.all(
+        loads.map(async (load) => {
+          const exited = new Promise((resolve) => load.proc.once('exit', resolve));
+          await load.ask({ type: 'close' }, 'closed');
+          await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+        }),
       );
-      await Promise.all(clients.map((client) => client.close()));
       const { rate, p50, p99 } = real;
+      const cpus = availableParallelism();
+      const pct = (share: number): string => `${fmt(share * 100, 0)}%`;
       return [
-        `4. list_targets over Streamable HTTP: fake API with 200 deployments and 1,000 pods in 4 namespaces (team-a holds ${full.total} targets)`,
-        `   ${real.calls} calls from ${clientCount} concurrent clients, ${real.wrong} wrong or uncached results, ${api.requests.length - apiRequestsBefore} API requests during the runs`,
+        `4. list_targets over Streamable HTTP: fake API with 200 deployments and 1,000 pods in 4 namespaces (team-a holds ${teamATotal} targets)`,
+        `   ${real.calls} calls from ${clientCount} concurrent clients (one call in flight each) in ${processCount} load process${processCount === 1 ? '' : 'es'} of their own, ${real.wrong} wrong or uncached results, ${api.requests.length - apiRequestsBefore} API requests during the runs`,
         `   throughput ${fmt(rate, 0)} calls/s (target >= 1,000): ${verdict(rate >= 1000)}`,
-        `   latency p50 ${fmt(p50, 2)} ms, p99 ${fmt(p99, 2)} ms (target p99 <= 20 ms): ${verdict(p99 <= 20)}`,
+        `   latency p50 ${fmt(p50, 2)} ms, p99 ${fmt(p99, 2)} ms, measured in the clients (target p99 <= 20 ms): ${verdict(p99 <= 20)}`,
         `   server event-loop delay p50 ${fmt(eld.p50)} ms, p99 ${fmt(eld.p99)} ms, max ${fmt(eld.max)} ms`,
         `   floor (the same tool refusing at once, no Kubernetes work): ${fmt(floor.rate, 0)} calls/s, p50 ${fmt(floor.p50, 2)} ms, p99 ${fmt(floor.p99, 2)} ms (${floor.wrong} wrong)`,
+        `   load processes' event loops busy ${fmt(real.clientBusy * 100, 0)}% (floor: ${fmt(floor.clientBusy * 100, 0)}%); near 100%, latencies include queueing in the clients`,
+        `   the machine's ${cpus} cores during the run: ${pct(real.machine.server)} server, ${pct(real.machine.clients)} clients, ${pct(real.machine.driver)} this driver and the fake API, ${pct(real.machine.other)} other processes`,
         `   CPU per call: server ${fmt(real.serverCpu / real.calls, 3)} ms, clients ${fmt(real.clientCpu / real.calls, 3)} ms (floor: server ${fmt(floor.serverCpu / floor.calls, 3)} ms, clients ${fmt(floor.clientCpu / floor.calls, 3)} ms)`,
         `   list_targets reaches ${fmt((rate / floor.rate) * 100, 0)}% of the floor's throughput`,
       ];
     } finally {
+      for (const load of loads) if (load.proc.exitCode === null) load.proc.kill('SIGKILL');
       await server.stop();
     }
   } finally {

@@ -12,7 +12,8 @@ const usage = (
 Usage: mirrord-mcp-server [options]
        mirrord-mcp-server sync [DIR] --url URL --workspace NAME [--token TOKEN] [--watch]
                             (sends a project to a workspace; sync --help for more)
-       mirrord-mcp-server doctor [--config FILE] [--namespace NS] [--json]
+       mirrord-mcp-server doctor [--config FILE] [--namespace NS] [--json] [--mirrord-bin PATH]
+                            (doctor --help for more)
 
   doctor               check mirrord, the cluster, the server's identity and the permissions mirrord
                        needs per allowed namespace; prints a fix for each failing line and exits 1

@@ -6,16 +6,32 @@ import { createKubeServices, packageVersion } from '../runtime.js';
 import { renderDoctor } from './render.js';
 import { runDoctor } from './run-doctor.js';
 
+export const doctorUsage = `Usage: mirrord-mcp-server doctor [--config FILE] [--namespace NS] [--json] [--mirrord-bin PATH]
+
+Checks mirrord, the cluster, the server's own identity and the permissions mirrord needs in each
+allowed namespace (at most 10), and prints a fix for every failing line. Reads the same
+configuration (config file, MIRRORD_MCP_* environment) as the server.
+Exits 0 when every required check passed, 1 when one failed, 2 on bad usage or configuration.
+
+Options:
+  --config FILE        YAML or JSON config file
+  --namespace NS       check only this namespace
+  --json               print the report as JSON
+  --mirrord-bin PATH   mirrord executable (default: mirrord on PATH)
+  -h, --help           show this help
+`;
+
 /**
  * `mirrord-mcp-server doctor`: the same checks as the server_info tool, for a terminal or CI.
- * Exit 0 = every required check passed, 1 = something is wrong, 2 = bad usage or configuration.
+ * Exit 0 = every required check passed (or --help), 1 = something is wrong, 2 = bad usage or configuration.
  */
 export async function doctorCommand(
   argv: string[],
   env: NodeJS.ProcessEnv,
   out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
-  let values: { config?: string; namespace?: string; json?: boolean; 'mirrord-bin'?: string };
+  let values: { config?: string; namespace?: string; json?: boolean; 'mirrord-bin'?: string; help?: boolean };
   let config;
   try {
     values = parseArgs({
@@ -27,8 +43,13 @@ export async function doctorCommand(
         namespace: { type: 'string' },
         json: { type: 'boolean' },
         'mirrord-bin': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
       },
     }).values;
+    if (values.help === true) {
+      out.write(doctorUsage);
+      return 0;
+    }
     config = loadConfig({
       file: values.config,
       env,
@@ -36,7 +57,7 @@ export async function doctorCommand(
     });
   } catch (error) {
     const message = error instanceof AppError ? error.message : (error as Error).message;
-    process.stderr.write(`mirrord-mcp-server doctor: ${message}\n`);
+    err.write(`mirrord-mcp-server doctor: ${message}\nRun doctor --help for the options.\n`);
     return 2;
   }
   const logger = createLogger('silent');
@@ -51,7 +72,7 @@ export async function doctorCommand(
   } catch (error) {
     const message =
       error instanceof AppError ? `${error.code}: ${error.message}\n${error.hint}` : String(error);
-    process.stderr.write(`mirrord-mcp-server doctor: ${message}\n`);
+    err.write(`mirrord-mcp-server doctor: ${message}\n`);
     return 1;
   } finally {
     await discovery.close();

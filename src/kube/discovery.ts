@@ -58,7 +58,8 @@ const paths: Record<Kind, (namespace: string) => string> = {
 
 interface NamespaceCache {
   reflectors: Record<Kind, Reflector<KubernetesObject>>;
-  memo?: { key: string; targets: readonly TargetInfo[] };
+  /** The targets built from the caches at these generations (in `kinds` order). */
+  memo?: { generations: readonly number[]; targets: readonly TargetInfo[] };
 }
 
 /**
@@ -209,16 +210,28 @@ export function createDiscovery(deps: DiscoveryDeps): Discovery {
     };
   }
 
+  /** The memo, when it is still what the caches hold. Checked on every call, so it builds no strings. */
+  function currentMemo(cache: NamespaceCache): readonly TargetInfo[] | undefined {
+    const memo = cache.memo;
+    if (!memo) return undefined;
+    for (const [i, kind] of kinds.entries()) {
+      const reflector = cache.reflectors[kind];
+      // Every state change bumps the generation, except stopping (discovery is closing).
+      if (reflector.generation !== memo.generations[i] || reflector.state === 'stopped') return undefined;
+    }
+    return memo.targets;
+  }
+
   async function targets(namespace: string, signal?: AbortSignal): Promise<TargetListing> {
     const cache = cacheFor(namespace);
-    const key = cache
-      ? kinds.map((kind) => `${cache.reflectors[kind].state}:${cache.reflectors[kind].generation}`).join(',')
-      : undefined;
-    if (cache?.memo && cache.memo.key === key)
-      return { targets: cache.memo.targets, fromCache: true, warnings: [] };
+    const memo = cache && currentMemo(cache);
+    if (memo) return { targets: memo, fromCache: true, warnings: [] };
+    // Taken before reading: if a cache changes during the read, the generations no longer match and
+    // the next call rebuilds.
+    const generations = cache ? kinds.map((kind) => cache.reflectors[kind].generation) : [];
     const read = await objects(namespace, signal);
     const built = buildTargets(namespace, read.objects);
-    if (cache && key !== undefined && read.fromCache) cache.memo = { key, targets: built };
+    if (cache && read.fromCache) cache.memo = { generations, targets: built };
     return { targets: built, fromCache: read.fromCache, warnings: read.warnings };
   }
 

@@ -543,6 +543,10 @@ describe('server_info and doctor', () => {
     const usage = await doctor({}, ['--bogus']);
     expect(usage.status).toBe(2);
     expect(usage.stderr).toMatch(/bogus/);
+    const help = await doctor({}, ['--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: mirrord-mcp-server doctor /);
+    expect(help.stderr).toBe('');
   });
 
   it('server_info reports the same over MCP, with the caches and the policy', async () => {
