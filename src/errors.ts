@@ -25,7 +25,6 @@ export const errorCatalog = {
   MIRRORD_NOT_FOUND:
     'Install mirrord (https://mirrord.dev/docs/overview/quick-start/) or point the server at it with --mirrord-bin PATH (or MIRRORD_MCP_MIRRORD_BIN).',
   SPAWN_FAILED: 'The server could not start the process; check the server logs.',
-  TOO_MANY_RUNS: 'The server is at its limit of concurrent runs; retry when one of them has finished.',
   QUEUE_FULL:
     'Too many runs are waiting to start (run.maxQueued). Retry when some have finished; run_list shows yours, and run_stop ends one you no longer need.',
   QUEUE_TIMEOUT:
