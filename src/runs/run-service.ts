@@ -226,11 +226,20 @@ export function createRunService(deps: RunServiceDeps): RunService {
         clearInterval(heartbeat);
       }
       const queuedMs = Math.round(performance.now() - queuedAt);
-      if (waiting) {
-        checked.notes.push(`waited ${(queuedMs / 1000).toFixed(1)}s in the queue for ${waiting.waitingFor}`);
-      }
+      const notes = waiting
+        ? [...checked.notes, `waited ${(queuedMs / 1000).toFixed(1)}s in the queue for ${waiting.waitingFor}`]
+        : checked.notes;
       hooks.onStart?.();
-      return execute(record.id, mirrordBin, checked, mirrordConfig, queuedMs, record.signal, hooks, live);
+      return execute(
+        record.id,
+        mirrordBin,
+        { ...checked, notes },
+        mirrordConfig,
+        queuedMs,
+        record.signal,
+        hooks,
+        live,
+      );
     })();
     record.register(done);
     return {
