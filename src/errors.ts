@@ -27,7 +27,10 @@ export const errorCatalog = {
   MIRRORD_NOT_FOUND:
     'Install mirrord (https://mirrord.dev/docs/overview/quick-start/) or point the server at it with --mirrord-bin PATH (or MIRRORD_MCP_MIRRORD_BIN).',
   SPAWN_FAILED: 'The server could not start the process; check the server logs.',
-  TOO_MANY_RUNS: 'The server is at its limit of concurrent runs; retry when one of them has finished.',
+  QUEUE_FULL:
+    'Too many runs are waiting to start (run.maxQueued). Retry when some have finished; run_list shows yours, and run_stop ends one you no longer need.',
+  QUEUE_TIMEOUT:
+    'The run waited run.queueTimeoutS for what the message names and never started. Stop a run of yours that holds it (run_stop) or retry later; a run that needs no incoming traffic can set feature.network.incoming to "off" and then takes no target lock.',
   CANCELLED: 'The run was stopped on request.',
   RUN_NOT_FOUND:
     'Use a run id returned by run or run_start in this session; finished runs are kept only for a while (run.retainS).',

@@ -14,7 +14,14 @@ export interface Metrics {
 
 /** Outcome label of a finished run. */
 export type RunOutcome =
-  'success' | 'program_failed' | 'mirrord_failed' | 'setup_failed' | 'timed_out' | 'cancelled' | 'error';
+  | 'success'
+  | 'program_failed'
+  | 'mirrord_failed'
+  | 'setup_failed'
+  | 'timed_out'
+  | 'cancelled'
+  | 'queue_timeout'
+  | 'error';
 
 export function createMetrics(gauges: {
   activeRuns: () => number;

@@ -80,7 +80,12 @@ export async function createRuntime(
   const { kube, policy, discovery } = createKubeServices(config, logger, env);
   // Before anything else starts: a broken tokens file stops start-up here.
   const authenticator = createAuthenticator(config.auth, { kube, logger });
-  const registry = new RunRegistry(config.run.maxConcurrent);
+  const registry = new RunRegistry({
+    maxConcurrent: config.run.maxConcurrent,
+    maxPerIdentity: config.run.maxPerIdentity,
+    maxQueued: config.run.maxQueued,
+    timeoutMs: config.run.queueTimeoutS * 1000,
+  });
   const reaper = new GroupReaper();
   const runs = createRunService({
     config,
@@ -97,7 +102,7 @@ export async function createRuntime(
   const countSessions: Runtime['countSessions'] = { by: () => 0 };
   const metrics = createMetrics({
     activeRuns: () => registry.size,
-    queuedRuns: () => 0,
+    queuedRuns: () => registry.queued,
     sessions: (transport) => countSessions.by(transport),
   });
   const store = new RunStore(runs, {

@@ -3,7 +3,7 @@ import { AppError } from '../errors.js';
 import type { Target } from '../mirrord/target.js';
 import type { Discovery } from './discovery.js';
 import { nearMisses } from './suggest.js';
-import { isPodReady, podNotReadyReason, podsSelectedBy, rolloutTemplate } from './workloads.js';
+import { isPodReady, podNotReadyReason, podOwner, podsSelectedBy, rolloutTemplate } from './workloads.js';
 
 /** What the pre-spawn check found: the target to pass to mirrord and what to tell the caller. */
 export interface CheckedTarget {
@@ -11,6 +11,8 @@ export interface CheckedTarget {
   /** The container mirrord will target, when known. */
   container: string | null;
   notes: string[];
+  /** For a pod target, the workload that owns it (`deployment/api`), when it has one. */
+  owner: string | null;
 }
 
 /**
@@ -51,7 +53,7 @@ export async function checkTarget(
   namespace: string,
   signal?: AbortSignal,
 ): Promise<CheckedTarget> {
-  if (target.kind === 'targetless') return { target, container: null, notes: [] };
+  if (target.kind === 'targetless') return { target, container: null, notes: [], owner: null };
   const { objects } = await discovery.objects(namespace, signal);
   const named = (items: readonly { metadata?: { name?: string } }[]): string[] =>
     items.map((item) => item.metadata?.name ?? '');
@@ -59,6 +61,7 @@ export async function checkTarget(
   let containers: readonly V1Container[];
   let candidatesPods: readonly V1Pod[];
   let label: string;
+  let owner: string | null = null;
   if (target.kind === 'pod') {
     const pod = objects.pods.find((p) => p.metadata?.name === target.name);
     if (!pod) {
@@ -83,6 +86,7 @@ export async function checkTarget(
     containers = pod.spec?.containers ?? [];
     candidatesPods = [pod];
     label = `pod '${target.name}'`;
+    owner = podOwner(pod) ?? null;
   } else {
     const list = target.kind === 'deployment' ? objects.deployments : objects.rollouts;
     const workload = list.find((w) => w.metadata?.name === target.name);
@@ -136,7 +140,7 @@ export async function checkTarget(
         { container: target.container, containers: names, namespace },
       );
     }
-    return { target, container: target.container, notes };
+    return { target, container: target.container, notes, owner };
   }
   if (names.length > 1) {
     const picked = pickContainer(containers) ?? names[0] ?? '';
@@ -147,6 +151,7 @@ export async function checkTarget(
       target: { ...target, container: picked, path: `${target.kind}/${target.name}/container/${picked}` },
       container: picked,
       notes,
+      owner,
     };
   }
   if (target.kind === 'pod' && candidatesPods[0] && !isPodReady(candidatesPods[0])) {
@@ -154,5 +159,5 @@ export async function checkTarget(
       `pod '${target.name}' is running but not Ready (${podNotReadyReason(candidatesPods[0]) ?? ''})`,
     );
   }
-  return { target, container: names[0] ?? null, notes };
+  return { target, container: names[0] ?? null, notes, owner };
 }

@@ -12,8 +12,11 @@ import type { GroupReaper, SpawnGate } from '../mirrord/process-group.js';
 import { supervise } from '../mirrord/supervise.js';
 import type { Target } from '../mirrord/target.js';
 import type { JsonObject } from '../policy/mirrord-config.js';
+import { anonymousOwner } from '../workspace/owner.js';
 import { BoundedOutput } from './bounded-output.js';
 import type { RunRegistry } from './registry.js';
+import type { QueueState } from './run-queue.js';
+import { targetLockFor } from './target-locks.js';
 
 export type RunPhase = 'setup' | 'mirrord' | 'program';
 
@@ -30,7 +33,7 @@ export interface RunRequest {
   setupTimeoutMs: number;
   /** Things the server adjusted (e.g. a capped timeout), reported in the result. */
   notes: string[];
-  /** Who asked (for the audit log); 'anonymous' while authentication is off. */
+  /** Who asked (the audit log, the per-identity limit); 'anonymous' while authentication is off. */
   caller?: string | undefined;
 }
 
@@ -57,7 +60,10 @@ export interface RunResult {
   signal: string | null;
   timedOut: boolean;
   cancelled: boolean;
+  /** From the start of the run (its slot granted) to its end; the time queued is not in it. */
   durationMs: number;
+  /** Time spent in the queue before the run started. */
+  queuedMs: number;
   startupMs: number | null;
   stdout: StreamCapture;
   stderr: StreamCapture;
@@ -85,6 +91,8 @@ export interface RunHooks {
   /** Output as it arrives: setup_cmd's, then the program's (mirrord's own progress lines excluded). */
   onOutput?: ((stream: OutputStream, chunk: Buffer, phase: RunPhase) => void) | undefined;
   onPhase?: ((phase: RunPhase) => void) | undefined;
+  /** The run left the queue and starts now (at once when nothing held it back). */
+  onStart?: (() => void) | undefined;
 }
 
 /** A run that has been started: its id, its end, and a way to stop it. */
@@ -93,6 +101,9 @@ export interface RunHandle {
   readonly done: Promise<RunResult>;
   /** The latest output line, for progress and status. */
   latestLine(): string;
+  /** Where the run waits for its slot or target lock; undefined once it started. */
+  queued(): QueueState | undefined;
+  /** Stops it, queued or running. */
   stop(reason?: unknown): void;
 }
 
@@ -107,7 +118,7 @@ export interface RunServiceDeps {
   serverEnv: NodeJS.ProcessEnv;
   /**
    * Checks the target against the cluster before anything is spawned (kube.checkTargets); may pin
-   * the container. Absent = no check.
+   * the container, and names a pod's owning workload (for the target lock). Absent = no check.
    */
   preflight?: Preflight | undefined;
 }
@@ -117,10 +128,10 @@ export type Preflight = (
   target: Target,
   namespace: string,
   signal?: AbortSignal,
-) => Promise<{ target: Target; container: string | null; notes: string[] }>;
+) => Promise<{ target: Target; container: string | null; notes: string[]; owner?: string | null }>;
 
 export interface RunService {
-  /** Checks the request, then starts it; resolves once started (or refused). */
+  /** Checks the request, then queues it (it may start at once); resolves once queued (or refused). */
   start(request: RunRequest, hooks?: RunHooks): Promise<RunHandle>;
   /** Starts and waits for the end. */
   run(request: RunRequest, hooks?: RunHooks): Promise<RunResult>;
@@ -138,6 +149,11 @@ async function checkCwd(cwd: string): Promise<void> {
 
 const elapsed = (since: number): string => `${Math.round((performance.now() - since) / 1000)}s`;
 
+/** The progress message of a queued run. */
+export function queuedMessage(state: QueueState): string {
+  return `queued: position ${state.position} of ${state.queued}, waiting for ${state.waitingFor}`;
+}
+
 /** Runs a command under `mirrord exec`, with an optional setup step before it. */
 export function createRunService(deps: RunServiceDeps): RunService {
   const { config, logger, registry, tempFiles, serverEnv, reaper, gate, preflight } = deps;
@@ -148,6 +164,7 @@ export function createRunService(deps: RunServiceDeps): RunService {
     const mirrordBin = await locateExecutable(config.mirrordBin, serverEnv.PATH);
     await checkCwd(request.cwd);
     let checked: RunRequest & { container: string | null } = { ...request, container: null };
+    let owner: string | null = null;
     if (preflight) {
       const result = await preflight(request.target, request.namespace, hooks.signal);
       checked = {
@@ -156,21 +173,80 @@ export function createRunService(deps: RunServiceDeps): RunService {
         container: result.container,
         notes: [...request.notes, ...result.notes],
       };
+      owner = result.owner ?? null;
     } else if (request.target.kind !== 'targetless') {
       checked.notes = [
         ...request.notes,
         'the target was not checked against the cluster (kube.checkTargets is off)',
       ];
     }
-    const record = registry.open();
-    const signal = hooks.signal ? AbortSignal.any([hooks.signal, record.abort.signal]) : record.abort.signal;
+    const mirrordConfig = buildMirrordConfig(checked.callerConfig, {
+      target: checked.target,
+      namespace: checked.namespace,
+      agentNamespace: config.agentNamespace,
+      envOverride: checked.env,
+    });
+    // The lock follows the config mirrord will read, not the caller's words for it.
+    const lock = targetLockFor(checked.target, checked.namespace, mirrordConfig, owner);
+    const firstPhase: RunPhase = checked.setupCommand !== undefined ? 'setup' : 'mirrord';
+    const { onProgress } = hooks;
+    const queuedAt = performance.now();
+    const record = registry.open(
+      { identity: checked.caller ?? anonymousOwner, lock },
+      {
+        signal: hooks.signal,
+        onQueued:
+          onProgress &&
+          ((state) => {
+            onProgress({ phase: firstPhase, message: queuedMessage(state) });
+          }),
+      },
+    );
     const live = { latest: (): string => '' };
-    const done = execute(record.id, mirrordBin, checked, signal, hooks, live);
+    const done = (async () => {
+      const waiting = record.queued();
+      let heartbeat: NodeJS.Timeout | undefined;
+      if (waiting) {
+        logger.debug({ runId: record.id, lock: lock?.key, waitingFor: waiting.waitingFor }, 'run queued');
+        if (onProgress) {
+          heartbeat = setInterval(() => {
+            const state = record.queued();
+            if (state) {
+              onProgress({
+                phase: firstPhase,
+                message: `${queuedMessage(state)} (${elapsed(queuedAt)} so far)`,
+              });
+            }
+          }, config.run.heartbeatMs);
+        }
+      }
+      try {
+        await record.granted;
+      } finally {
+        clearInterval(heartbeat);
+      }
+      const queuedMs = Math.round(performance.now() - queuedAt);
+      const notes = waiting
+        ? [...checked.notes, `waited ${(queuedMs / 1000).toFixed(1)}s in the queue for ${waiting.waitingFor}`]
+        : checked.notes;
+      hooks.onStart?.();
+      return execute(
+        record.id,
+        mirrordBin,
+        { ...checked, notes },
+        mirrordConfig,
+        queuedMs,
+        record.signal,
+        hooks,
+        live,
+      );
+    })();
     record.register(done);
     return {
       id: record.id,
       done,
       latestLine: () => live.latest(),
+      queued: () => record.queued(),
       stop: (reason?: unknown) => {
         record.abort.abort(reason ?? new AppError('CANCELLED', 'the run was stopped'));
       },
@@ -185,18 +261,14 @@ export function createRunService(deps: RunServiceDeps): RunService {
     runId: string,
     mirrordBin: string,
     request: RunRequest & { container: string | null },
+    mirrordConfig: JsonObject,
+    queuedMs: number,
     signal: AbortSignal,
     hooks: RunHooks,
     live: { latest: () => string },
   ): Promise<RunResult> {
     const { onProgress, onOutput } = hooks;
     const started = performance.now();
-    const mirrordConfig = buildMirrordConfig(request.callerConfig, {
-      target: request.target,
-      namespace: request.namespace,
-      agentNamespace: config.agentNamespace,
-      envOverride: request.env,
-    });
     const configText = JSON.stringify(mirrordConfig, null, 2);
     // Audit: who ran what where, with a digest of the config (never its values: env holds secrets).
     const log = logger.child({
@@ -213,6 +285,7 @@ export function createRunService(deps: RunServiceDeps): RunService {
         cwd: request.cwd,
         configDigest: `sha256:${createHash('sha256').update(configText).digest('hex')}`,
         envNames: Object.keys(request.env),
+        queuedMs,
       },
       'run started',
     );
@@ -247,6 +320,7 @@ export function createRunService(deps: RunServiceDeps): RunService {
       container: request.container,
       namespace: request.namespace,
       notes,
+      queuedMs,
     };
     try {
       let setup: SetupResult | null = null;

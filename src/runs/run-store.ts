@@ -1,12 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { AppError } from '../errors.js';
+import { AppError, toAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics, RunOutcome } from '../metrics.js';
 import { OutputLog } from './output-log.js';
+import type { QueueState } from './run-queue.js';
 import type { OutputStream, RunHooks, RunPhase, RunRequest, RunResult, RunService } from './run-service.js';
 
-export type RunStatus = 'running' | 'finished';
+/** `queued`: waiting for a slot or its target lock; nothing was spawned yet. */
+export type RunStatus = 'queued' | 'running' | 'finished';
 
 /** One run as the store keeps it: live state while it goes on, the result once it ended. */
 export interface RunRecord {
@@ -17,11 +19,18 @@ export interface RunRecord {
   readonly command: string;
   readonly target: string;
   readonly namespace: string;
-  readonly startedAt: Date;
+  /** When it was asked for (it may have queued). */
+  readonly createdAt: Date;
+  /** When it left the queue and started; undefined while queued, or when it never started. */
+  readonly startedAt: Date | undefined;
   endedAt: Date | undefined;
-  status: RunStatus;
+  readonly status: RunStatus;
   readonly phase: RunPhase;
   result: RunResult | undefined;
+  /** Why it ended without a result: it left the queue (timeout, stop, shutdown) or failed unexpectedly. */
+  error: AppError | undefined;
+  /** Where it waits while queued. */
+  queued(): QueueState | undefined;
   readonly logs: Record<OutputStream, OutputLog>;
   readonly done: Promise<RunResult>;
   latestLine(): string;
@@ -46,6 +55,13 @@ export function outcomeOf(result: RunResult): RunOutcome {
   if (result.phase === 'setup') return 'setup_failed';
   if (result.phase === 'mirrord') return 'mirrord_failed';
   return result.exitCode === 0 ? 'success' : 'program_failed';
+}
+
+/** How a run ended that has no result (it never left the queue, or failed unexpectedly). */
+export function outcomeOfError(error: AppError): RunOutcome {
+  if (error.code === 'QUEUE_TIMEOUT') return 'queue_timeout';
+  if (error.code === 'CANCELLED' || error.code === 'SHUTTING_DOWN') return 'cancelled';
+  return 'error';
 }
 
 export interface StartContext {
@@ -78,12 +94,19 @@ export class RunStore {
       stdout: new OutputLog(`${base}.stdout`, this.options.maxLogBytes),
       stderr: new OutputLog(`${base}.stderr`, this.options.maxLogBytes),
     };
-    const live = { phase: (request.setupCommand !== undefined ? 'setup' : 'mirrord') as RunPhase };
+    const live = {
+      phase: (request.setupCommand !== undefined ? 'setup' : 'mirrord') as RunPhase,
+      ended: false,
+      startedAt: undefined as Date | undefined,
+    };
     let handle: Awaited<ReturnType<RunService['start']>>;
     try {
       handle = await this.runs.start(request, {
         signal: context.signal,
         onProgress: context.onProgress,
+        onStart: () => {
+          live.startedAt = new Date();
+        },
         onPhase: (next) => {
           live.phase = next;
         },
@@ -103,13 +126,21 @@ export class RunStore {
       command: request.command,
       target: request.target.path,
       namespace: request.namespace,
-      startedAt: new Date(),
+      createdAt: new Date(),
+      get startedAt() {
+        return live.startedAt;
+      },
       endedAt: undefined,
-      status: 'running',
+      get status(): RunStatus {
+        if (live.ended) return 'finished';
+        return handle.queued() ? 'queued' : 'running';
+      },
       get phase() {
         return live.phase;
       },
       result: undefined,
+      error: undefined,
+      queued: () => handle.queued(),
       logs,
       done: handle.done,
       latestLine: () => handle.latestLine(),
@@ -128,11 +159,18 @@ export class RunStore {
         if (result.startupMs !== null) metrics?.mirrordStartup.observe(result.startupMs / 1000);
       })
       .catch((error: unknown) => {
-        this.options.metrics?.runs.inc({ outcome: 'error' });
-        this.options.logger.error({ err: error, runId: record.id }, 'run failed unexpectedly');
+        const appError = toAppError(error);
+        record.error = appError;
+        const outcome = outcomeOfError(appError);
+        this.options.metrics?.runs.inc({ outcome });
+        if (outcome === 'error') {
+          this.options.logger.error({ err: error, runId: record.id }, 'run failed unexpectedly');
+        } else {
+          this.options.logger.info({ runId: record.id, code: appError.code }, appError.message);
+        }
       })
       .finally(() => {
-        record.status = 'finished';
+        live.ended = true;
         record.endedAt = new Date();
         logs.stdout.close();
         logs.stderr.close();
@@ -158,16 +196,10 @@ export class RunStore {
     return [...this.records.values()].filter((record) => record.owner === owner);
   }
 
-  get running(): number {
-    let count = 0;
-    for (const record of this.records.values()) if (record.status === 'running') count += 1;
-    return count;
-  }
-
   /** A session ended: nothing it started outlives it. */
   stopSession(sessionId: string): void {
     for (const record of this.records.values()) {
-      if (record.sessionId === sessionId && record.status === 'running') {
+      if (record.sessionId === sessionId && record.status !== 'finished') {
         record.stop(new AppError('CANCELLED', 'the session that started the run has ended'));
       }
     }

@@ -40,7 +40,7 @@ const outputSchema = z.object({
   next_offset: z.number().int(),
   size: z.number().int().describe('Bytes the stream has produced so far'),
   dropped: z.number().int().describe('Bytes before `offset` the server no longer keeps (run.maxLogBytes)'),
-  status: z.enum(['running', 'finished']),
+  status: z.enum(['queued', 'running', 'finished']),
   eof: z.boolean().describe('True when the run has ended and everything up to `size` has been read'),
 });
 

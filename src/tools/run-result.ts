@@ -20,9 +20,9 @@ const setupSchema = z.object({
 export const runOutputSchema = z.object({
   run_id: z.string(),
   status: z
-    .enum(['running', 'finished'])
+    .enum(['queued', 'running', 'finished'])
     .describe(
-      '"running": the run goes on in the background; follow it with run_status / run_logs, stop it with run_stop',
+      '"queued": waiting for a free slot or its target lock (see `queue`), nothing started yet; "running": the run goes on in the background; follow either with run_status / run_logs, stop it with run_stop',
     ),
   phase: z
     .enum(['setup', 'mirrord', 'program'])
@@ -35,7 +35,16 @@ export const runOutputSchema = z.object({
   signal: z.string().nullable(),
   timed_out: z.boolean(),
   cancelled: z.boolean(),
-  duration_ms: z.number().int(),
+  duration_ms: z.number().int().describe('From the start of the run to its end (time queued not included)'),
+  queued_ms: z.number().int().describe('Time the run waited in the queue before it started'),
+  queue: z
+    .object({
+      position: z.number().int().describe('1-based place in the queue (first come, first served)'),
+      queued: z.number().int().describe('Runs queued in all'),
+      waiting_for: z.string().describe('What it waits for: a target lock and its holder, or a limit'),
+    })
+    .nullable()
+    .describe('While queued: where the run waits; null otherwise'),
   startup_ms: z.number().int().nullable().describe('Time until mirrord said Ready! (the program started)'),
   stdout: z.string(),
   stderr: z.string(),
@@ -83,6 +92,8 @@ export function shapeRunOutput(result: RunResult): RunOutput {
     timed_out: result.timedOut,
     cancelled: result.cancelled,
     duration_ms: result.durationMs,
+    queued_ms: result.queuedMs,
+    queue: null,
     startup_ms: result.startupMs,
     stdout: result.stdout.text,
     stderr: result.stderr.text,
@@ -117,6 +128,15 @@ function section(title: string, text: string, bytes: number, truncated: boolean)
 export function summarizeRun(output: RunOutput): string {
   const lines: string[] = [];
   const where = `${output.target} in namespace ${output.namespace}`;
+  if (output.status === 'queued') {
+    const queue = output.queue;
+    lines.push(
+      `Queued for ${seconds(output.queued_ms)}${queue ? ` (position ${queue.position} of ${queue.queued}), waiting for ${queue.waiting_for}` : ''}; ` +
+        `nothing has started yet against ${where}; run id ${output.run_id}.`,
+      `It starts by itself when that is free. Follow it with run_status {"run_id":"${output.run_id}"}; cancel it with run_stop.`,
+    );
+    return lines.join('\n');
+  }
   if (output.status === 'running') {
     lines.push(
       `Still running after ${seconds(output.duration_ms)} (phase ${output.phase}), against ${where}; run id ${output.run_id}.`,

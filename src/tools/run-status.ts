@@ -3,8 +3,7 @@ import * as z from 'zod';
 import { toAppError } from '../errors.js';
 import { callerOf } from './caller.js';
 import { errorResult, runOutputSchema } from './run-result.js';
-import { snapshotOf } from './run-snapshot.js';
-import { runToolResult, type RunToolDeps } from './run.js';
+import { recordToolResult, type RunToolDeps } from './run.js';
 
 export const runIdSchema = z.object({
   run_id: z.string().min(1).describe('The run_id returned by run or run_start'),
@@ -17,15 +16,17 @@ export function registerRunStatusTool(server: McpServer, deps: RunToolDeps): voi
     {
       title: 'Status of a run',
       description:
-        'Status of a run started by run or run_start: while it goes on, its phase, duration and the tail of its ' +
-        'output; once it ended, the same full result `run` returns (exit code, output, timings, phase).',
+        'Status of a run started by run or run_start: while queued, its place in the queue and what it waits for; ' +
+        'while it goes on, its phase, duration and the tail of its output; once it ended, the same full result ' +
+        '`run` returns (exit code, output, timings, phase), or the error that ended it before it started ' +
+        '(QUEUE_TIMEOUT, CANCELLED, SHUTTING_DOWN).',
       inputSchema: runIdSchema,
       outputSchema: runOutputSchema,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     (args, ctx) => {
       try {
-        return runToolResult(snapshotOf(deps.store.get(args.run_id, callerOf(ctx))));
+        return recordToolResult(deps.store.get(args.run_id, callerOf(ctx)));
       } catch (error) {
         return errorResult(toAppError(error));
       }

@@ -41,6 +41,20 @@ export function runToolResult(output: RunOutput): {
   };
 }
 
+/**
+ * What run_status and run_stop answer for a record: its result or state, or the error it ended
+ * with when it never produced a result (it left the queue: timeout, stop, shutdown).
+ */
+export function recordToolResult(
+  record: RunRecord,
+): ReturnType<typeof runToolResult> | ReturnType<typeof errorResult> {
+  const { error } = record;
+  if (!record.result && error) {
+    return errorResult(new AppError(error.code, error.message, { ...error.details, run_id: record.id }));
+  }
+  return runToolResult(snapshotOf(record));
+}
+
 /** Progress notifications for a call, when the client asked for them. */
 export function progressSender(ctx: ServerContext): ((progress: { message: string }) => void) | undefined {
   const progressToken = ctx.mcpReq._meta?.progressToken;
@@ -54,7 +68,10 @@ export function progressSender(ctx: ServerContext): ((progress: { message: strin
   };
 }
 
-/** Starts a run for a call; bad input throws an AppError before anything is spawned. */
+/**
+ * Starts a run for a call (it may queue for its slot or target lock); bad input throws an AppError
+ * before anything is spawned.
+ */
 export async function startRun(
   args: RunInput,
   ctx: ServerContext,
@@ -135,7 +152,10 @@ export function registerRunTool(server: McpServer, deps: RunToolDeps): void {
         'failed before your program started: read mirrord_error) or "program" (your command ran; a non-zero exit is ' +
         `your program's own result). A run still going after ${deps.config.run.waitS} s answers with status "running" ` +
         'and its run_id and goes on in the background: follow it with run_status and run_logs. For services meant ' +
-        'to keep running, use run_start.',
+        'to keep running, use run_start. Runs against one workload with incoming traffic on (mirror or steal) take ' +
+        'turns: a run may first be "queued" (progress says where and behind which run; the wait counts toward the ' +
+        'hand-off), and fails with QUEUE_TIMEOUT if it waits too long. Set feature.network.incoming to "off" when ' +
+        'you need no incoming traffic: such runs do not wait for each other.',
       inputSchema: runInputSchema,
       outputSchema: runOutputSchema,
       annotations: {

@@ -32,7 +32,8 @@ describe('graceful shutdown', () => {
         client
           .callTool('run', {
             cmd_str: `sleep ${marker}.${index} & sleep ${marker}.${index}`,
-            deployment: 'api',
+            // Two workloads: runs mirroring one deployment would take turns (target lock).
+            deployment: ['api', 'web'][index],
           })
           .catch((error: unknown) => error),
       );
