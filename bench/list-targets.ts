@@ -100,87 +100,96 @@ export async function benchListTargets(
       MIRRORD_MCP_DEFAULT_NAMESPACE: 'team-a',
     });
     try {
-      for (let p = 0; p < processCount; p++) loads.push(startLoadProcess());
-      // Clients (and calls) split as evenly as they go over the load processes.
-      const share = (total: number, p: number): number =>
-        Math.floor(total / processCount) + (p < total % processCount ? 1 : 0);
-      const connected = await Promise.all(
-        loads.map((load, p) =>
-          load.ask({ type: 'connect', url: server.url, clients: share(clientCount, p) }, 'connected'),
-        ),
-      );
-      const teamATotal = connected[0]!.teamATotal;
-      const apiRequestsBefore = api.requests.length;
-
-      const measure = async (
-        mode: 'real' | 'floor',
-      ): Promise<{
-        calls: number;
-        wrong: number;
-        rate: number;
-        p50: number;
-        p99: number;
-        serverCpu: number;
-        clientCpu: number;
-        clientBusy: number;
-        machine: { server: number; clients: number; driver: number; other: number };
-      }> => {
-        const serverCpu0 = await cpuMs(server.proc.pid!);
-        const machine0 = await machineCpuMs();
-        const driver0 = process.cpuUsage();
-        const results: Result[] = await Promise.all(
+      const runWith = async (kind: 'lean' | 'sdk') => {
+        loads.length = 0;
+        for (let p = 0; p < processCount; p++) loads.push(startLoadProcess());
+        // Clients (and calls) split as evenly as they go over the load processes.
+        const share = (total: number, p: number): number =>
+          Math.floor(total / processCount) + (p < total % processCount ? 1 : 0);
+        const connected = await Promise.all(
           loads.map((load, p) =>
-            load.ask({ type: 'run', mode, calls: share(totalCalls, p), maxMs }, 'result'),
+            load.ask({ type: 'connect', url: server.url, clients: share(clientCount, p), kind }, 'connected'),
           ),
         );
-        const serverCpu = (await cpuMs(server.proc.pid!)) - serverCpu0;
-        const machine1 = await machineCpuMs();
-        const driver = process.cpuUsage(driver0);
-        const times = results.flatMap((r) => r.times);
-        const clientCpu = results.reduce((sum, r) => sum + r.cpuMs, 0);
-        const machineBusy = machine1.busy - machine0.busy;
-        const wallS =
-          (Math.max(...results.map((r) => r.endedAt)) - Math.min(...results.map((r) => r.startedAt))) / 1000;
-        return {
-          serverCpu,
-          clientCpu,
-          // What the machine's cores did meanwhile, as a share of all their time: other work on the
-          // machine takes cores from both the server and the clients, and shows in the latencies.
-          machine: {
-            server: serverCpu / (machine1.total - machine0.total),
-            clients: clientCpu / (machine1.total - machine0.total),
-            driver: (driver.user + driver.system) / 1000 / (machine1.total - machine0.total),
-            other:
-              Math.max(0, machineBusy - serverCpu - clientCpu - (driver.user + driver.system) / 1000) /
-              (machine1.total - machine0.total),
-          },
-          clientBusy: Math.max(...results.map((r) => r.utilization)),
-          calls: times.length,
-          wrong: results.reduce((sum, r) => sum + r.wrong, 0),
-          rate: times.length / wallS,
-          p50: percentile(times, 50),
-          p99: percentile(times, 99),
+        const teamATotal = connected[0]!.teamATotal;
+        const apiRequestsBefore = api.requests.length;
+
+        const measure = async (
+          mode: 'real' | 'floor',
+        ): Promise<{
+          calls: number;
+          wrong: number;
+          rate: number;
+          p50: number;
+          p99: number;
+          serverCpu: number;
+          clientCpu: number;
+          clientBusy: number;
+          machine: { server: number; clients: number; driver: number; other: number };
+        }> => {
+          const serverCpu0 = await cpuMs(server.proc.pid!);
+          const machine0 = await machineCpuMs();
+          const driver0 = process.cpuUsage();
+          const results: Result[] = await Promise.all(
+            loads.map((load, p) =>
+              load.ask({ type: 'run', mode, calls: share(totalCalls, p), maxMs }, 'result'),
+            ),
+          );
+          const serverCpu = (await cpuMs(server.proc.pid!)) - serverCpu0;
+          const machine1 = await machineCpuMs();
+          const driver = process.cpuUsage(driver0);
+          const times = results.flatMap((r) => r.times);
+          const clientCpu = results.reduce((sum, r) => sum + r.cpuMs, 0);
+          const machineBusy = machine1.busy - machine0.busy;
+          const wallS =
+            (Math.max(...results.map((r) => r.endedAt)) - Math.min(...results.map((r) => r.startedAt))) /
+            1000;
+          return {
+            serverCpu,
+            clientCpu,
+            // What the machine's cores did meanwhile, as a share of all their time: other work on the
+            // machine takes cores from both the server and the clients, and shows in the latencies.
+            machine: {
+              server: serverCpu / (machine1.total - machine0.total),
+              clients: clientCpu / (machine1.total - machine0.total),
+              driver: (driver.user + driver.system) / 1000 / (machine1.total - machine0.total),
+              other:
+                Math.max(0, machineBusy - serverCpu - clientCpu - (driver.user + driver.system) / 1000) /
+                (machine1.total - machine0.total),
+            },
+            clientBusy: Math.max(...results.map((r) => r.utilization)),
+            calls: times.length,
+            wrong: results.reduce((sum, r) => sum + r.wrong, 0),
+            rate: times.length / wallS,
+            p50: percentile(times, 50),
+            p99: percentile(times, 99),
+          };
         };
+        await eventLoopDelay(server);
+        const real = await measure('real');
+        const eld = await eventLoopDelay(server);
+        // The floor: the same tool refusing at once (no Kubernetes work), i.e. what the MCP SDK's
+        // Streamable HTTP path costs per call on this machine, clients included.
+        const floor = await measure('floor');
+        await Promise.all(
+          loads.map(async (load) => {
+            const exited = new Promise((resolve) => load.proc.once('exit', resolve));
+            await load.ask({ type: 'close' }, 'closed');
+            await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+          }),
+        );
+        return { real, floor, eld, teamATotal, apiRequests: api.requests.length - apiRequestsBefore };
       };
-      await eventLoopDelay(server);
-      const real = await measure('real');
-      const eld = await eventLoopDelay(server);
-      // The floor: the same tool refusing at once (no Kubernetes work), i.e. what the MCP SDK's
-      // Streamable HTTP path costs per call on this machine, clients included.
-      const floor = await measure('floor');
-      await Promise.all(
-        loads.map(async (load) => {
-          const exited = new Promise((resolve) => load.proc.once('exit', resolve));
-          await load.ask({ type: 'close' }, 'closed');
-          await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-        }),
-      );
+      // The lean client first: it leaves the machine to the server, so its figures are the server's.
+      const lean = await runWith('lean');
+      const sdk = await runWith('sdk');
+      const { real, floor, eld, teamATotal } = lean;
       const { rate, p50, p99 } = real;
       const cpus = availableParallelism();
       const pct = (share: number): string => `${fmt(share * 100, 0)}%`;
       return [
         `4. list_targets over Streamable HTTP: fake API with 200 deployments and 1,000 pods in 4 namespaces (team-a holds ${teamATotal} targets)`,
-        `   ${real.calls} calls from ${clientCount} concurrent clients (one call in flight each) in ${processCount} load process${processCount === 1 ? '' : 'es'} of their own, ${real.wrong} wrong or uncached results, ${api.requests.length - apiRequestsBefore} API requests during the runs`,
+        `   ${real.calls} calls from ${clientCount} concurrent lean MCP clients (node:http, one call in flight each) in ${processCount} load process${processCount === 1 ? '' : 'es'} of their own, ${real.wrong} wrong or uncached results, ${lean.apiRequests} API requests during the runs`,
         `   throughput ${fmt(rate, 0)} calls/s (target >= 1,000): ${verdict(rate >= 1000)}`,
         `   latency p50 ${fmt(p50, 2)} ms, p99 ${fmt(p99, 2)} ms, measured in the clients (target p99 <= 20 ms): ${verdict(p99 <= 20)}`,
         `   server event-loop delay p50 ${fmt(eld.p50)} ms, p99 ${fmt(eld.p99)} ms, max ${fmt(eld.max)} ms`,
@@ -189,6 +198,8 @@ export async function benchListTargets(
         `   the machine's ${cpus} cores during the run: ${pct(real.machine.server)} server, ${pct(real.machine.clients)} clients, ${pct(real.machine.driver)} this driver and the fake API, ${pct(real.machine.other)} other processes`,
         `   CPU per call: server ${fmt(real.serverCpu / real.calls, 3)} ms, clients ${fmt(real.clientCpu / real.calls, 3)} ms (floor: server ${fmt(floor.serverCpu / floor.calls, 3)} ms, clients ${fmt(floor.clientCpu / floor.calls, 3)} ms)`,
         `   list_targets reaches ${fmt((rate / floor.rate) * 100, 0)}% of the floor's throughput`,
+        `   with the 1.x SDK Client as load generator instead: ${fmt(sdk.real.rate, 0)} calls/s, p50 ${fmt(sdk.real.p50, 2)} ms, p99 ${fmt(sdk.real.p99, 2)} ms (${sdk.real.wrong} wrong); CPU per call server ${fmt(sdk.real.serverCpu / sdk.real.calls, 3)} ms, clients ${fmt(sdk.real.clientCpu / sdk.real.calls, 3)} ms, their event loops ${fmt(sdk.real.clientBusy * 100, 0)}% busy`,
+        `   (on ${cpus} cores the SDK client costs more CPU per call than the server, so there the load generator sets the pace)`,
       ];
     } finally {
       for (const load of loads) if (load.proc.exitCode === null) load.proc.kill('SIGKILL');
