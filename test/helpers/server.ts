@@ -138,8 +138,29 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     },
     cleanup: async () => {
       if (proc.exitCode === null && proc.signalCode === null) {
-        proc.kill('SIGKILL');
-        await exited;
+        // A graceful stop first, so the server kills its runs' process groups itself.
+        proc.kill('SIGTERM');
+        const stopped = await Promise.race([
+          exited.then(() => true),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000)),
+        ]);
+        if (!stopped) {
+          proc.kill('SIGKILL');
+          await exited;
+        }
+      }
+      // A failed test may have left a server that could not clean up: no run of it outlives the test.
+      const text = await readFile(join(home, '.mirrord', 'fake-mirrord', 'calls.jsonl'), 'utf8').catch(
+        () => '',
+      );
+      for (const line of text.split('\n')) {
+        const pid = line.trim() === '' ? undefined : (JSON.parse(line) as { pid?: number }).pid;
+        if (!pid) continue;
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
       }
       if (ownKube) await kube?.close();
       await rm(home, { recursive: true, force: true });
