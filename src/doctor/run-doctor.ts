@@ -3,7 +3,13 @@ import { toAppError } from '../errors.js';
 import { canI, whoAmI } from '../kube/access-review.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Discovery } from '../kube/discovery.js';
-import { grantCommand, permissionNeeds, resourceLabel, type PermissionNeed } from '../kube/permissions.js';
+import {
+  authPermissionNeeds,
+  grantCommand,
+  permissionNeeds,
+  resourceLabel,
+  type PermissionNeed,
+} from '../kube/permissions.js';
 import { probeMirrord, type MirrordVersion } from '../mirrord/version.js';
 import type { NamespacePolicy } from '../policy/namespaces.js';
 
@@ -196,7 +202,7 @@ export async function runDoctor(
 
   type Job = { need: PermissionNeed; namespace: string | undefined };
   const jobs: Job[] = [];
-  for (const need of permissionNeeds) {
+  for (const need of [...permissionNeeds, ...authPermissionNeeds(config.auth)]) {
     if (need.scope === 'target') for (const namespace of namespaces) jobs.push({ need, namespace });
     else if (need.scope === 'agent') jobs.push({ need, namespace: agentNamespace });
     else jobs.push({ need, namespace: undefined });

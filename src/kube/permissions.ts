@@ -126,6 +126,37 @@ export const permissionNeeds: readonly PermissionNeed[] = [
   },
 ];
 
+/** What the server needs for the authentication options it is configured with (cluster-wide). */
+export function authPermissionNeeds(auth: {
+  tokenReview: { enabled: boolean };
+  subjectAccessReview: boolean;
+}): PermissionNeed[] {
+  return [
+    ...(auth.tokenReview.enabled
+      ? [
+          {
+            group: 'authentication.k8s.io',
+            resource: 'tokenreviews',
+            verbs: ['create'],
+            scope: 'cluster' as const,
+            why: "auth.tokenReview: the server asks the cluster about callers' tokens",
+          },
+        ]
+      : []),
+    ...(auth.subjectAccessReview
+      ? [
+          {
+            group: 'authorization.k8s.io',
+            resource: 'subjectaccessreviews',
+            verbs: ['create'],
+            scope: 'cluster' as const,
+            why: 'auth.subjectAccessReview: the server asks the cluster what each caller may do',
+          },
+        ]
+      : []),
+  ];
+}
+
 /** "pods/portforward", "deployments.apps" */
 export function resourceLabel(need: Pick<PermissionNeed, 'group' | 'resource' | 'subresource'>): string {
   const base = need.group ? `${need.resource}.${need.group}` : need.resource;

@@ -524,6 +524,32 @@ describe('server_info and doctor', () => {
     expect(result.stdout).toMatch(/3 checks failed/);
   });
 
+  it('doctor checks what the configured authentication needs of the cluster', async () => {
+    api.deny({ verb: 'create', resource: 'subjectaccessreviews' });
+    const result = await doctor({
+      MIRRORD_MCP_AGENT_NAMESPACE: 'mirrord-agents',
+      MIRRORD_MCP_NAMESPACES_ALLOWED: 'default',
+      MIRRORD_MCP_AUTH_TOKEN_REVIEW_ENABLED: 'true',
+      MIRRORD_MCP_AUTH_SUBJECT_ACCESS_REVIEW: 'true',
+    });
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(
+      /\[ok {2}\] tokenreviews\.authentication\.k8s\.io \(cluster-wide\): create: granted/,
+    );
+    expect(result.stdout).toMatch(
+      /\[FAIL\] subjectaccessreviews\.authorization\.k8s\.io \(cluster-wide\): missing create: auth\.subjectAccessReview/,
+    );
+    expect(result.stdout).toContain(
+      'fix: kubectl create clusterrole mirrord-mcp-subjectaccessreviews --verb=create --resource=subjectaccessreviews.authorization.k8s.io',
+    );
+    // Without those options, doctor does not ask about them.
+    const plain = await doctor({
+      MIRRORD_MCP_AGENT_NAMESPACE: 'mirrord-agents',
+      MIRRORD_MCP_NAMESPACES_ALLOWED: 'default',
+    });
+    expect(plain.stdout).not.toMatch(/tokenreviews|subjectaccessreviews/);
+  });
+
   it('doctor fails when mirrord or the cluster is missing, and prints JSON on request', async () => {
     const result = await doctor(
       { KUBECONFIG: join(dir, 'nope'), MIRRORD_MCP_MIRRORD_BIN: '/opt/none/mirrord' },
