@@ -8,6 +8,17 @@ export interface AccessQuestion {
   namespace?: string | undefined;
 }
 
+/** The review's resourceAttributes for a question. */
+function resourceAttributes(question: AccessQuestion): Record<string, string> {
+  return {
+    verb: question.verb,
+    group: question.group,
+    resource: question.resource,
+    ...(question.subresource ? { subresource: question.subresource } : {}),
+    ...(question.namespace ? { namespace: question.namespace } : {}),
+  };
+}
+
 /** Asks the API server whether the server's own identity may do this (SelfSubjectAccessReview). */
 export async function canI(
   kube: KubeClient,
@@ -23,13 +34,7 @@ export async function canI(
             apiVersion: 'authorization.k8s.io/v1',
             kind: 'SelfSubjectAccessReview',
             spec: {
-              resourceAttributes: {
-                verb: question.verb,
-                group: question.group,
-                resource: question.resource,
-                ...(question.subresource ? { subresource: question.subresource } : {}),
-                ...(question.namespace ? { namespace: question.namespace } : {}),
-              },
+              resourceAttributes: resourceAttributes(question),
             },
           },
         },
@@ -76,13 +81,7 @@ export async function subjectCan(
             spec: {
               user: subject.user,
               groups: [...subject.groups],
-              resourceAttributes: {
-                verb: question.verb,
-                group: question.group,
-                resource: question.resource,
-                ...(question.subresource ? { subresource: question.subresource } : {}),
-                ...(question.namespace ? { namespace: question.namespace } : {}),
-              },
+              resourceAttributes: resourceAttributes(question),
             },
           },
         },

@@ -11,3 +11,16 @@ export function catchAppError(fn: () => unknown): AppError {
   }
   throw new Error('expected an AppError, nothing was thrown');
 }
+
+/** Awaits `promise`, expects it to reject with an instance of `type`, and returns the error. */
+export async function catchRejection<T extends Error>(
+  promise: Promise<unknown>,
+  type: abstract new (...args: never[]) => T,
+): Promise<T> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(type);
+  return error as T;
+}

@@ -10,6 +10,7 @@ import { createKubeClient, type KubeClient } from '../../../src/kube/client.js';
 import { createLogger } from '../../../src/logger.js';
 import { startFakeKubeApi, type FakeKubeApi } from '../../fixtures/kube/fake-api-server.js';
 import { startFakeIssuer, type FakeIssuer } from '../../fixtures/oidc-issuer.js';
+import { catchRejection } from '../../helpers/app-error.js';
 
 const logger = createLogger('silent');
 const staticToken = 'static-token-0123456789abcdef';
@@ -42,14 +43,7 @@ afterAll(async () => {
 
 const authConfig = (auth: Record<string, unknown>) => parseConfig({ auth }).auth;
 
-async function refused(promise: Promise<unknown>): Promise<AuthError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AuthError);
-  return error as AuthError;
-}
+const refused = (promise: Promise<unknown>): Promise<AuthError> => catchRejection(promise, AuthError);
 
 describe('authenticator', () => {
   it('is off without a method: everyone is anonymous', async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuthError } from '../../../src/auth/auth-error.js';
 import { createOidcVerifier } from '../../../src/auth/oidc.js';
 import { startFakeIssuer, type FakeIssuer } from '../../fixtures/oidc-issuer.js';
+import { catchRejection } from '../../helpers/app-error.js';
 
 let issuer: FakeIssuer;
 beforeAll(async () => {
@@ -22,14 +23,7 @@ const config = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
-async function refusal(promise: Promise<unknown>): Promise<AuthError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AuthError);
-  return error as AuthError;
-}
+const refusal = (promise: Promise<unknown>): Promise<AuthError> => catchRejection(promise, AuthError);
 
 describe('OIDC verifier', () => {
   it('accepts a valid token, finding the JWKS through discovery', async () => {

@@ -6,6 +6,7 @@ import { AppError } from '../../../src/errors.js';
 import { createKubeClient, type KubeClient } from '../../../src/kube/client.js';
 import { createClusterAuthorizer } from '../../../src/policy/cluster-authz.js';
 import { startFakeKubeApi, type FakeKubeApi } from '../../fixtures/kube/fake-api-server.js';
+import { catchRejection } from '../../helpers/app-error.js';
 
 let api: FakeKubeApi;
 let kube: KubeClient;
@@ -29,14 +30,7 @@ afterAll(async () => {
 
 const who = (subject: string, groups: string[] = []) => ({ subject, groups, method: 'oidc' as const });
 
-async function denial(promise: Promise<unknown>): Promise<AppError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  return error as AppError;
-}
+const denial = (promise: Promise<unknown>): Promise<AppError> => catchRejection(promise, AppError);
 
 describe('cluster authorizer (SubjectAccessReview)', () => {
   it('allows a caller the cluster lets get pods and create pods/portforward', async () => {
