@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { TreeEntry } from '../workspace/manifest.js';
 import type { LocalEntry } from './walk.js';
 
 /**
@@ -18,6 +19,11 @@ export interface HashCache {
    * (same paths, types, sizes, modes, times, inodes and symlink targets, in the same order).
    */
   digestOf(entries: readonly LocalEntry[]): string | undefined;
+  /**
+   * The tree last saved with a digest, as entries by path (what a delta is made against), or
+   * undefined when there is none. Read it before `save`, which replaces it.
+   */
+  savedTree(): { digest: string; byPath: Map<string, TreeEntry> } | undefined;
   /**
    * Keeps only these entries (their hashes, and `digest` as the digest of exactly them) and writes
    * the file (atomically) when anything changed.
@@ -125,6 +131,29 @@ export async function loadHashCache(file: string, root: string): Promise<HashCac
     },
     digestOf(entries) {
       return saved?.digest && unchanged(entries) ? saved.digest : undefined;
+    },
+    savedTree() {
+      if (!saved?.digest) return undefined;
+      const byPath = new Map<string, TreeEntry>();
+      const { paths, numbers, hashes } = saved;
+      const targets = links();
+      for (let i = 0; i < paths.length; i++) {
+        const path = paths[i] as string;
+        const target = targets.get(i);
+        byPath.set(
+          path,
+          target !== undefined
+            ? { type: 'symlink', path, target }
+            : {
+                type: 'file',
+                path,
+                size: numbers[i * fields] as number,
+                executable: ((numbers[i * fields + 1] as number) & 0o100) !== 0,
+                sha256: hashes.slice(i * 64, i * 64 + 64),
+              },
+        );
+      }
+      return { digest: saved.digest, byPath };
     },
     async save(keep, digest) {
       if (unchanged(keep) && (digest === undefined || digest === saved?.digest)) return;

@@ -10,7 +10,8 @@ import { createMutex } from './mutex.js';
 import { parseWorkspaceName } from './paths.js';
 import { dirsOf, ensureExecutableBlob, materializeTree, patchTree, switchCurrent } from './tree-writer.js';
 import { receiveFrames } from './upload-frames.js';
-import { parseManifest } from './wire-manifest.js';
+import { applyDelta } from './tree-delta.js';
+import { parseSyncRequest } from './wire-manifest.js';
 import type { SyncSession, WorkspaceState } from './workspace-state.js';
 
 export interface WorkspaceLimits {
@@ -68,6 +69,10 @@ export interface WorkspaceStore {
   open(): Promise<void>;
   list(owner: string): WorkspaceSummary[];
   summary(owner: string, name: string): WorkspaceSummary;
+  /**
+   * Starts a sync from a whole manifest `{entries}`, or from a delta `{base, digest, changes,
+   * removed}` against the current tree (BASE_MISMATCH when the current tree is not `base`).
+   */
   beginSync(owner: string, name: string, manifest: unknown): Promise<BeginSyncResult>;
   upload(
     owner: string,
@@ -396,7 +401,7 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
 
     async beginSync(owner, name, manifest) {
       parseWorkspaceName(name);
-      const tree = parseManifest(manifest, limits);
+      const request = parseSyncRequest(manifest, limits);
       const state = await createState(owner, name);
       return state.mutex.run((): BeginSyncResult => {
         if (state.sync && !syncExpired(state.sync)) {
@@ -407,6 +412,7 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
         }
         if (state.sync) endSync(state, 'abandoned');
         touch(state);
+        const tree = request.kind === 'full' ? request.tree : treeFromDelta(state, request);
         if (state.current?.tree.digest === tree.digest) return { unchanged: true, summary: summarize(state) };
         checkTotal(state, tree);
         const missing = new Map<string, number>();
@@ -699,6 +705,28 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
       while (background.size > 0) await Promise.all([...background]);
     },
   };
+
+  /** The tree a delta makes of the current one; refused unless the current tree is its base. */
+  function treeFromDelta(
+    state: WorkspaceState,
+    request: Extract<ReturnType<typeof parseSyncRequest>, { kind: 'delta' }>,
+  ): Tree {
+    const current = state.current?.tree;
+    if (current?.digest !== request.base) {
+      throw new AppError(
+        'BASE_MISMATCH',
+        `workspace ${JSON.stringify(state.name)} is at tree ${current?.digest ?? '(none)'}, not at the delta's base ${request.base}`,
+      );
+    }
+    const tree = applyDelta(current, request.delta, limits);
+    if (tree.digest !== request.digest) {
+      throw new AppError(
+        'BASE_MISMATCH',
+        `the delta makes tree ${tree.digest}, not the ${request.digest} the client expects`,
+      );
+    }
+    return tree;
+  }
 
   function existingOrSyncing(owner: string, name: string): WorkspaceState {
     const state = stateOf(owner, name);
