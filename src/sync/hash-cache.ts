@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { TreeEntry } from '../workspace/manifest.js';
+import type { Tree, TreeEntry } from '../workspace/manifest.js';
 import type { LocalEntry } from './walk.js';
 
 /**
@@ -20,10 +20,10 @@ export interface HashCache {
    */
   digestOf(entries: readonly LocalEntry[]): string | undefined;
   /**
-   * The tree last saved with a digest, as entries by path (what a delta is made against), or
-   * undefined when there is none. Read it before `save`, which replaces it.
+   * The tree last saved with a digest (what a delta is made against; it was validated before it
+   * was saved), or undefined when there is none. Read it before `save`, which replaces it.
    */
-  savedTree(): { digest: string; byPath: Map<string, TreeEntry> } | undefined;
+  savedTree(): Tree | undefined;
   /**
    * Keeps only these entries (their hashes, and `digest` as the digest of exactly them) and writes
    * the file (atomically) when anything changed.
@@ -134,26 +134,28 @@ export async function loadHashCache(file: string, root: string): Promise<HashCac
     },
     savedTree() {
       if (!saved?.digest) return undefined;
-      const byPath = new Map<string, TreeEntry>();
+      const entries: TreeEntry[] = [];
       const { paths, numbers, hashes } = saved;
       const targets = links();
+      let bytes = 0;
       for (let i = 0; i < paths.length; i++) {
         const path = paths[i] as string;
         const target = targets.get(i);
-        byPath.set(
+        if (target !== undefined) {
+          entries.push({ type: 'symlink', path, target });
+          continue;
+        }
+        const size = numbers[i * fields] as number;
+        bytes += size;
+        entries.push({
+          type: 'file',
           path,
-          target !== undefined
-            ? { type: 'symlink', path, target }
-            : {
-                type: 'file',
-                path,
-                size: numbers[i * fields] as number,
-                executable: ((numbers[i * fields + 1] as number) & 0o100) !== 0,
-                sha256: hashes.slice(i * 64, i * 64 + 64),
-              },
-        );
+          size,
+          executable: ((numbers[i * fields + 1] as number) & 0o100) !== 0,
+          sha256: hashes.slice(i * 64, i * 64 + 64),
+        });
       }
-      return { digest: saved.digest, byPath };
+      return { entries, files: entries.length, bytes, digest: saved.digest };
     },
     async save(keep, digest) {
       if (unchanged(keep) && (digest === undefined || digest === saved?.digest)) return;

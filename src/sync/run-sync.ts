@@ -1,14 +1,7 @@
 import { realpath, stat } from 'node:fs/promises';
 import { AppError } from '../errors.js';
-import {
-  buildTree,
-  sameEntry,
-  toWireEntry,
-  toWireManifest,
-  type Tree,
-  type TreeEntry,
-  type WireDelta,
-} from '../workspace/manifest.js';
+import { buildTree, toWireEntry, toWireManifest, type Tree, type TreeEntry } from '../workspace/manifest.js';
+import { applyDelta, deltaBetween, type TreeDelta } from '../workspace/tree-delta.js';
 import { hashCachePath, loadHashCache } from './hash-cache.js';
 import { hashEntries } from './hash-files.js';
 import { createProgress } from './progress.js';
@@ -120,16 +113,23 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
           sha256: hashes.get(entry.path) ?? '',
         },
   );
-  // The server's own rules, checked here first so that the error names the local file.
-  let tree;
+  // The server's own rules, checked here first so that the error names the local file. Against
+  // the last synced tree (valid when it was saved) only what changed needs checking.
+  const last = cache.savedTree();
+  let tree: Tree;
+  let change: TreeDelta | undefined;
   try {
-    tree = buildTree(entries, unlimited);
+    if (last) {
+      change = deltaBetween(last, entries);
+      tree = applyDelta(last, change, unlimited);
+    } else {
+      tree = buildTree(entries, unlimited);
+    }
   } catch (error) {
     if (error instanceof AppError) throw new SyncError(error.message, error.code, undefined, error.hint);
     throw error;
   }
   phase('validate');
-  const last = cache.savedTree();
   await cache.save(local, tree.digest);
   phase('cache');
   const done = (fields: Partial<SyncReport>): SyncReport => report(tree, { hashedFiles: hashed, ...fields });
@@ -141,9 +141,14 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
   // When the server holds the tree this client last synced, only the difference goes.
   let begun: BeginResponse | undefined;
   let delta = false;
-  if (last && remote?.digest === last.digest) {
+  if (last && change && remote?.digest === last.digest) {
     try {
-      begun = await client.begin(deltaOf(last, tree));
+      begun = await client.begin({
+        base: last.digest,
+        digest: tree.digest,
+        changes: change.changes.map(toWireEntry),
+        removed: [...change.removed],
+      });
       delta = true;
     } catch (error) {
       // The workspace moved on meanwhile (another client, a write tool): the whole manifest it is.
@@ -198,16 +203,4 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
     await client.abort(begun.sync_id);
     throw error;
   }
-}
-
-/** The changes that turn the last synced tree into `tree`. */
-function deltaOf(last: { digest: string; byPath: ReadonlyMap<string, TreeEntry> }, tree: Tree): WireDelta {
-  const changes = [];
-  const gone = new Set(last.byPath.keys());
-  for (const entry of tree.entries) {
-    const old = last.byPath.get(entry.path);
-    gone.delete(entry.path);
-    if (!old || !sameEntry(old, entry)) changes.push(toWireEntry(entry));
-  }
-  return { base: last.digest, digest: tree.digest, changes, removed: [...gone] };
 }

@@ -1,5 +1,5 @@
 import { AppError } from '../errors.js';
-import { treeDigest, type Tree, type TreeEntry, type TreeLimits } from './manifest.js';
+import { sameEntry, treeDigest, type Tree, type TreeEntry, type TreeLimits } from './manifest.js';
 import { parentDirs, parseRelativePath, resolveSymlinkTarget } from './paths.js';
 
 /** A change to a tree: entries added or replaced, and paths removed. */
@@ -10,7 +10,8 @@ export interface TreeDelta {
 
 const byPathCache = new WeakMap<Tree, Map<string, TreeEntry>>();
 
-function byPathOf(tree: Tree): Map<string, TreeEntry> {
+/** A tree's entries by path (built once per tree). */
+export function entriesByPath(tree: Tree): ReadonlyMap<string, TreeEntry> {
   let map = byPathCache.get(tree);
   if (!map) {
     map = new Map(tree.entries.map((e) => [e.path, e]));
@@ -33,6 +34,19 @@ function lowerBound(entries: readonly TreeEntry[], path: string): number {
   return lo;
 }
 
+/** The delta that turns `base` into the tree of exactly `entries`. */
+export function deltaBetween(base: Tree, entries: readonly TreeEntry[]): TreeDelta {
+  const before = entriesByPath(base);
+  const changes: TreeEntry[] = [];
+  const gone = new Set(before.keys());
+  for (const entry of entries) {
+    const old = before.get(entry.path);
+    gone.delete(entry.path);
+    if (!old || !sameEntry(old, entry)) changes.push(entry);
+  }
+  return { changes, removed: [...gone] };
+}
+
 /**
  * Applies a delta to a valid tree and returns the new tree, validating only what the delta
  * touches: the changed and removed paths, the symlink targets, and the conflicts a changed path
@@ -41,7 +55,7 @@ function lowerBound(entries: readonly TreeEntry[], path: string): number {
  * one pass to merge and digest, instead of validating all n paths again.
  */
 export function applyDelta(base: Tree, delta: TreeDelta, limits: TreeLimits): Tree {
-  const before = byPathOf(base);
+  const before = entriesByPath(base);
   const removed = new Set<string>();
   let bytes = base.bytes;
   for (const path of delta.removed) {

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -72,5 +72,20 @@ describe('syncOnce', () => {
     const report = await syncOnce(options);
     expect(requests).toEqual(['get', 'delta', 'full']);
     expect(report).toMatchObject({ unchanged: true, delta: false, hashedFiles: 1 });
+  });
+
+  it('checks what changed since the last sync locally, naming the file', async () => {
+    const { url, requests } = await refusingDeltas();
+    const options = { dir: join(dir, 'p'), url, workspace: 'w', cacheFile: join(dir, 'cache.json') };
+    await mkdir(options.dir);
+    await writeFile(join(options.dir, 'a.txt'), 'one');
+    await syncOnce(options);
+    requests.length = 0;
+    await symlink('/etc/passwd', join(options.dir, 'passwd'));
+    await expect(syncOnce(options)).rejects.toMatchObject({
+      code: 'SYMLINK_ESCAPE',
+      message: expect.stringContaining('"passwd"'),
+    });
+    expect(requests).toEqual([]);
   });
 });
