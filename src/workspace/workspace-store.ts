@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, readlink, rename, rm, stat, utimes, writeFile
 import { basename, join } from 'node:path';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { createBlobWriter, smallBlobBytes, writeBlob } from './blob-writer.js';
+import { createBlobWriter, createTmpNames, smallBlobBytes, writeBlob } from './blob-writer.js';
 import { blobPath, newTreeId, workspaceLayout, type WorkspaceLayout } from './layout.js';
 import { buildTree, sameEntry, type FileEntry, type Tree, type TreeEntry } from './manifest.js';
 import { createMutex } from './mutex.js';
@@ -104,6 +104,7 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
   const background = new Set<Promise<void>>();
   const trash = join(dataDir, 'trash');
   const key = (owner: string, name: string): string => `${owner}\0${name}`;
+  const tmpName = createTmpNames();
 
   function stateOf(owner: string, name: string): WorkspaceState | undefined {
     const state = workspaces.get(key(owner, parseWorkspaceName(name)));
@@ -496,7 +497,7 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
             sync.claimed.add(sha256);
             await settle(writeParallelism);
             const writer = await createBlobWriter({
-              tmpDir: state.layout.tmp,
+              tmpPath: tmpName(state.layout.tmp, sha256),
               destination: blobPath(state.layout, sha256, false),
               sha256,
               size,
@@ -632,7 +633,7 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
             .entries()) {
             const entry = written[index] as FileEntry;
             entry.sha256 = await writeBlob({
-              tmpDir: state.layout.tmp,
+              tmpPath: (sha) => tmpName(state.layout.tmp, sha),
               destinationFor: (sha) => blobPath(state.layout, sha, false),
               content: change.content,
             });
