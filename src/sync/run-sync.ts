@@ -1,7 +1,7 @@
 import { realpath, stat } from 'node:fs/promises';
 import { AppError } from '../errors.js';
 import { buildTree, toWireEntry, toWireManifest, type Tree, type TreeEntry } from '../workspace/manifest.js';
-import { applyDelta, deltaBetween, type TreeDelta } from '../workspace/tree-delta.js';
+import { applyDelta, deltaBetween, entriesByPath, type TreeDelta } from '../workspace/tree-delta.js';
 import { hashCachePath, loadHashCache } from './hash-cache.js';
 import { hashEntries } from './hash-files.js';
 import { createProgress } from './progress.js';
@@ -120,8 +120,9 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
   let change: TreeDelta | undefined;
   try {
     if (last) {
-      change = deltaBetween(last, entries);
-      tree = applyDelta(last, change, unlimited);
+      const byPath = entriesByPath(last);
+      change = deltaBetween(last, entries, byPath);
+      tree = applyDelta(last, change, unlimited, byPath);
     } else {
       tree = buildTree(entries, unlimited);
     }

@@ -8,16 +8,9 @@ export interface TreeDelta {
   removed: readonly string[];
 }
 
-const byPathCache = new WeakMap<Tree, Map<string, TreeEntry>>();
-
-/** A tree's entries by path (built once per tree). */
-export function entriesByPath(tree: Tree): ReadonlyMap<string, TreeEntry> {
-  let map = byPathCache.get(tree);
-  if (!map) {
-    map = new Map(tree.entries.map((e) => [e.path, e]));
-    byPathCache.set(tree, map);
-  }
-  return map;
+/** A tree's entries by path. */
+export function entriesByPath(tree: Tree): Map<string, TreeEntry> {
+  return new Map(tree.entries.map((e) => [e.path, e]));
 }
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -35,8 +28,11 @@ function lowerBound(entries: readonly TreeEntry[], path: string): number {
 }
 
 /** The delta that turns `base` into the tree of exactly `entries`. */
-export function deltaBetween(base: Tree, entries: readonly TreeEntry[]): TreeDelta {
-  const before = entriesByPath(base);
+export function deltaBetween(
+  base: Tree,
+  entries: readonly TreeEntry[],
+  before: ReadonlyMap<string, TreeEntry> = entriesByPath(base),
+): TreeDelta {
   const changes: TreeEntry[] = [];
   const gone = new Set(before.keys());
   for (const entry of entries) {
@@ -54,8 +50,12 @@ export function deltaBetween(base: Tree, entries: readonly TreeEntry[]): TreeDel
  * symlink). Everything else was validated when `base` was built. Costs O(k log n) checks plus
  * one pass to merge and digest, instead of validating all n paths again.
  */
-export function applyDelta(base: Tree, delta: TreeDelta, limits: TreeLimits): Tree {
-  const before = entriesByPath(base);
+export function applyDelta(
+  base: Tree,
+  delta: TreeDelta,
+  limits: TreeLimits,
+  before: ReadonlyMap<string, TreeEntry> = entriesByPath(base),
+): Tree {
   const removed = new Set<string>();
   let bytes = base.bytes;
   for (const path of delta.removed) {
