@@ -152,8 +152,11 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
       });
       delta = true;
     } catch (error) {
-      // The workspace moved on meanwhile (another client, a write tool): the whole manifest it is.
-      if (!(error instanceof SyncError && error.code === 'BASE_MISMATCH')) throw error;
+      // The workspace moved on meanwhile (another client, a write tool), or the server predates
+      // deltas (it refuses the unknown shape as INVALID_MANIFEST): the whole manifest it is.
+      const fallBack =
+        error instanceof SyncError && ['BASE_MISMATCH', 'INVALID_MANIFEST'].includes(error.code);
+      if (!fallBack) throw error;
     }
   }
   begun ??= await client.begin(toWireManifest(tree.entries));

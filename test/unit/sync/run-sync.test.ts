@@ -28,7 +28,9 @@ afterEach(async () => {
  * adopting their digest) and refuses every delta with 409 BASE_MISMATCH, as a server whose tree
  * moved on between the client's GET and its POST would.
  */
-async function refusingDeltas(): Promise<{ url: string; requests: string[] }> {
+async function refusingDeltas(
+  refusal = { status: 409, code: 'BASE_MISMATCH' },
+): Promise<{ url: string; requests: string[] }> {
   let digest: string | null = null;
   const requests: string[] = [];
   server = createServer((req, res) => {
@@ -45,8 +47,8 @@ async function refusingDeltas(): Promise<{ url: string; requests: string[] }> {
       const body = JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>;
       if ('base' in body) {
         requests.push('delta');
-        res.statusCode = 409;
-        res.end(JSON.stringify({ error: { code: 'BASE_MISMATCH', message: 'moved on' } }));
+        res.statusCode = refusal.status;
+        res.end(JSON.stringify({ error: { code: refusal.code, message: 'not this delta' } }));
         return;
       }
       requests.push('full');
@@ -59,20 +61,26 @@ async function refusingDeltas(): Promise<{ url: string; requests: string[] }> {
 }
 
 describe('syncOnce', () => {
-  it('sends a delta when the server holds the last synced tree, and the whole manifest when the delta is refused', async () => {
-    const { url, requests } = await refusingDeltas();
-    const options = { dir: join(dir, 'p'), url, workspace: 'w', cacheFile: join(dir, 'cache.json') };
-    await mkdir(options.dir);
-    await writeFile(join(options.dir, 'a.txt'), 'one');
-    await writeFile(join(options.dir, 'b.txt'), 'bee');
-    expect(await syncOnce(options)).toMatchObject({ unchanged: true, delta: false });
-    expect(requests).toEqual(['get', 'full']);
-    requests.length = 0;
-    await writeFile(join(options.dir, 'a.txt'), 'two!');
-    const report = await syncOnce(options);
-    expect(requests).toEqual(['get', 'delta', 'full']);
-    expect(report).toMatchObject({ unchanged: true, delta: false, hashedFiles: 1 });
-  });
+  it.each([
+    ['the tree moved on', 409, 'BASE_MISMATCH'],
+    ['a server without deltas', 400, 'INVALID_MANIFEST'],
+  ])(
+    'sends a delta when the server holds the last synced tree, and the whole manifest when it is refused: %s',
+    async (_label, status, code) => {
+      const { url, requests } = await refusingDeltas({ status, code });
+      const options = { dir: join(dir, 'p'), url, workspace: 'w', cacheFile: join(dir, 'cache.json') };
+      await mkdir(options.dir);
+      await writeFile(join(options.dir, 'a.txt'), 'one');
+      await writeFile(join(options.dir, 'b.txt'), 'bee');
+      expect(await syncOnce(options)).toMatchObject({ unchanged: true, delta: false });
+      expect(requests).toEqual(['get', 'full']);
+      requests.length = 0;
+      await writeFile(join(options.dir, 'a.txt'), 'two!');
+      const report = await syncOnce(options);
+      expect(requests).toEqual(['get', 'delta', 'full']);
+      expect(report).toMatchObject({ unchanged: true, delta: false, hashedFiles: 1 });
+    },
+  );
 
   it('checks what changed since the last sync locally, naming the file', async () => {
     const { url, requests } = await refusingDeltas();
