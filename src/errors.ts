@@ -67,6 +67,8 @@ export const errorCatalog = {
   MISSING_BLOBS: 'Upload the listed hashes before committing, or start a new sync.',
   SYNC_IN_PROGRESS:
     'Another sync of this workspace is in progress; wait for it to finish (an abandoned one expires after workspaces.syncIdleTimeoutS) and retry.',
+  BASE_MISMATCH:
+    'The workspace is no longer at the tree this delta was made against; send the whole manifest (the sync client does this by itself).',
   SYNC_NOT_FOUND:
     'The sync was finished, aborted or expired; start a new one (the sync client does this on its next run).',
   NAMESPACE_NOT_ALLOWED:

@@ -30,6 +30,7 @@ const statusOf: Partial<Record<ErrorCode, number>> = {
   WORKSPACE_NOT_FOUND: 404,
   SYNC_NOT_FOUND: 404,
   SYNC_IN_PROGRESS: 409,
+  BASE_MISMATCH: 409,
   TOO_MANY_FILES: 413,
   WORKSPACE_TOO_LARGE: 413,
   UPLOAD_TOO_LARGE: 413,
@@ -80,7 +81,8 @@ async function readJson(request: Request, maxBytes: number): Promise<unknown> {
  *   GET    /workspaces                          the caller's workspaces
  *   GET    /workspaces/:name                    one workspace (digest of its current tree)
  *   DELETE /workspaces/:name                    delete it
- *   POST   /workspaces/:name/syncs              manifest -> {unchanged} or {sync_id, missing}
+ *   POST   /workspaces/:name/syncs              manifest, or delta against a base digest
+ *                                               -> {unchanged} or {sync_id, missing}
  *   PUT    /workspaces/:name/syncs/:id/blobs    framed blobs (`<sha256> <size>\n` + bytes), streamed
  *   POST   /workspaces/:name/syncs/:id/commit   switch to the new tree atomically
  *   DELETE /workspaces/:name/syncs/:id          give up; the previous tree stays

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { Tree, TreeEntry } from '../workspace/manifest.js';
 import type { LocalEntry } from './walk.js';
 
 /**
@@ -18,6 +19,11 @@ export interface HashCache {
    * (same paths, types, sizes, modes, times, inodes and symlink targets, in the same order).
    */
   digestOf(entries: readonly LocalEntry[]): string | undefined;
+  /**
+   * The tree last saved with a digest (what a delta is made against; it was validated before it
+   * was saved), or undefined when there is none. Read it before `save`, which replaces it.
+   */
+  savedTree(): Tree | undefined;
   /**
    * Keeps only these entries (their hashes, and `digest` as the digest of exactly them) and writes
    * the file (atomically) when anything changed.
@@ -125,6 +131,31 @@ export async function loadHashCache(file: string, root: string): Promise<HashCac
     },
     digestOf(entries) {
       return saved?.digest && unchanged(entries) ? saved.digest : undefined;
+    },
+    savedTree() {
+      if (!saved?.digest) return undefined;
+      const entries: TreeEntry[] = [];
+      const { paths, numbers, hashes } = saved;
+      const targets = links();
+      let bytes = 0;
+      for (let i = 0; i < paths.length; i++) {
+        const path = paths[i] as string;
+        const target = targets.get(i);
+        if (target !== undefined) {
+          entries.push({ type: 'symlink', path, target });
+          continue;
+        }
+        const size = numbers[i * fields] as number;
+        bytes += size;
+        entries.push({
+          type: 'file',
+          path,
+          size,
+          executable: ((numbers[i * fields + 1] as number) & 0o100) !== 0,
+          sha256: hashes.slice(i * 64, i * 64 + 64),
+        });
+      }
+      return { entries, files: entries.length, bytes, digest: saved.digest };
     },
     async save(keep, digest) {
       if (unchanged(keep) && (digest === undefined || digest === saved?.digest)) return;

@@ -1,10 +1,11 @@
 import { realpath, stat } from 'node:fs/promises';
 import { AppError } from '../errors.js';
-import { buildTree, toWireManifest, type TreeEntry } from '../workspace/manifest.js';
+import { buildTree, toWireEntry, toWireManifest, type Tree, type TreeEntry } from '../workspace/manifest.js';
+import { applyDelta, deltaBetween, entriesByPath, type TreeDelta } from '../workspace/tree-delta.js';
 import { hashCachePath, loadHashCache } from './hash-cache.js';
 import { hashEntries } from './hash-files.js';
 import { createProgress } from './progress.js';
-import { createSyncClient, SyncError, type RemoteWorkspace } from './sync-client.js';
+import { createSyncClient, SyncError, type BeginResponse, type RemoteWorkspace } from './sync-client.js';
 import { batchBody, planBatches, type BlobToSend } from './upload.js';
 import { walkProject } from './walk.js';
 
@@ -35,7 +36,11 @@ export interface SyncReport {
   updated: number;
   removed: number;
   treeId: string | null;
+  /** Whether only a delta against the last synced tree was sent. */
+  delta: boolean;
   ms: number;
+  /** Milliseconds per phase (walk, hash, get, begin, upload, commit), for profiling. */
+  phases: Record<string, number>;
 }
 
 const unlimited = { maxFiles: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER };
@@ -43,6 +48,13 @@ const unlimited = { maxFiles: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE
 /** One sync of a directory to a workspace: walk, hash what changed, send what the server lacks, commit. */
 export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
   const started = performance.now();
+  const phases: Record<string, number> = {};
+  let mark = started;
+  const phase = (name: string): void => {
+    const at = performance.now();
+    phases[name] = Math.round((phases[name] ?? 0) + at - mark);
+    mark = at;
+  };
   const root = await realpath(options.dir).catch(() => {
     throw new SyncError(`${options.dir} does not exist`, 'INVALID_PATH', undefined);
   });
@@ -50,8 +62,10 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
     throw new SyncError(`${options.dir} is not a directory`, 'INVALID_PATH', undefined);
 
   const local = await walkProject(root);
+  phase('walk');
   const cache = await loadHashCache(options.cacheFile ?? hashCachePath(root), root);
   const client = createSyncClient(options);
+  phase('cache');
 
   const report = (tree: { files: number; bytes: number }, fields: Partial<SyncReport>): SyncReport => ({
     workspace: options.workspace,
@@ -65,7 +79,9 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
     updated: 0,
     removed: 0,
     treeId: null,
+    delta: false,
     ms: Math.round(performance.now() - started),
+    phases,
     ...fields,
   });
 
@@ -75,6 +91,7 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
   let asked: { remote: RemoteWorkspace | undefined } | undefined;
   if (known !== undefined) {
     asked = { remote: await client.get() };
+    phase('get');
     const { remote } = asked;
     if (remote?.digest === known) {
       let bytes = 0;
@@ -84,6 +101,7 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
   }
 
   const { hashes, hashed } = await hashEntries(root, local, cache);
+  phase('hash');
   const entries: TreeEntry[] = local.map((entry) =>
     entry.type === 'symlink'
       ? { type: 'symlink', path: entry.path, target: entry.target ?? '' }
@@ -95,22 +113,55 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
           sha256: hashes.get(entry.path) ?? '',
         },
   );
-  // The server's own rules, checked here first so that the error names the local file.
-  let tree;
+  // The server's own rules, checked here first so that the error names the local file. Against
+  // the last synced tree (valid when it was saved) only what changed needs checking.
+  const last = cache.savedTree();
+  let tree: Tree;
+  let change: TreeDelta | undefined;
   try {
-    tree = buildTree(entries, unlimited);
+    if (last) {
+      const byPath = entriesByPath(last);
+      change = deltaBetween(last, entries, byPath);
+      tree = applyDelta(last, change, unlimited, byPath);
+    } else {
+      tree = buildTree(entries, unlimited);
+    }
   } catch (error) {
     if (error instanceof AppError) throw new SyncError(error.message, error.code, undefined, error.hint);
     throw error;
   }
+  phase('validate');
   await cache.save(local, tree.digest);
+  phase('cache');
   const done = (fields: Partial<SyncReport>): SyncReport => report(tree, { hashedFiles: hashed, ...fields });
 
   const remote = asked ? asked.remote : await client.get();
+  if (!asked) phase('get');
   if (remote?.digest === tree.digest) return done({ unchanged: true, treeId: remote.tree_id });
 
-  const begun = await client.begin(toWireManifest(tree.entries));
-  if (begun.unchanged) return done({ unchanged: true, treeId: begun.workspace.tree_id });
+  // When the server holds the tree this client last synced, only the difference goes.
+  let begun: BeginResponse | undefined;
+  let delta = false;
+  if (last && change && remote?.digest === last.digest) {
+    try {
+      begun = await client.begin({
+        base: last.digest,
+        digest: tree.digest,
+        changes: change.changes.map(toWireEntry),
+        removed: [...change.removed],
+      });
+      delta = true;
+    } catch (error) {
+      // The workspace moved on meanwhile (another client, a write tool), or the server predates
+      // deltas (it refuses the unknown shape as INVALID_MANIFEST): the whole manifest it is.
+      const fallBack =
+        error instanceof SyncError && ['BASE_MISMATCH', 'INVALID_MANIFEST'].includes(error.code);
+      if (!fallBack) throw error;
+    }
+  }
+  begun ??= await client.begin(toWireManifest(tree.entries));
+  phase('begin');
+  if (begun.unchanged) return done({ unchanged: true, delta, treeId: begun.workspace.tree_id });
 
   try {
     const pathOf = new Map<string, string>();
@@ -142,8 +193,11 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
       Array.from({ length: Math.min(options.parallelUploads ?? 2, batches.length) }, uploader),
     );
     progress.done();
+    phase('upload');
     const committed = await client.commit(begun.sync_id);
+    phase('commit');
     return done({
+      delta,
       sentFiles: blobs.length,
       sentBytes: begun.missing_bytes,
       ...committed.changed,

@@ -1,4 +1,4 @@
-import type { WireManifest } from '../workspace/manifest.js';
+import type { WireDelta, WireManifest } from '../workspace/manifest.js';
 
 /** A refusal from the server (its error code, message and hint) or a transport failure. */
 export class SyncError extends Error {
@@ -39,7 +39,8 @@ export interface CommitResponse {
 export interface SyncClient {
   /** The workspace, or undefined when it does not exist yet. */
   get(): Promise<RemoteWorkspace | undefined>;
-  begin(manifest: WireManifest): Promise<BeginResponse>;
+  /** Starts a sync from a whole manifest, or from a delta (BASE_MISMATCH: send the manifest). */
+  begin(manifest: WireManifest | WireDelta): Promise<BeginResponse>;
   upload(syncId: string, body: AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<void>;
   commit(syncId: string): Promise<CommitResponse>;
   abort(syncId: string): Promise<void>;

@@ -35,7 +35,9 @@ export function workspaceLayout(dataDir: string, owner: string, name: string): W
 }
 
 export function blobPath(layout: WorkspaceLayout, sha256: string, executable: boolean): string {
-  return join(layout.blobs, executable ? `${sha256}.x` : sha256);
+  // Concatenated, not joined: `blobs` is normalized and a hash is a plain name (join's
+  // normalization showed in a first sync's profile, twice per file).
+  return `${layout.blobs}/${sha256}${executable ? '.x' : ''}`;
 }
 
 /** Tree ids sort by creation time, which makes the logs and the directory easy to read. */

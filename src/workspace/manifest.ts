@@ -43,6 +43,15 @@ export interface WireManifest {
   entries: WireEntry[];
 }
 
+/** A sync request against the tree the server holds when its digest is `base`. */
+export interface WireDelta {
+  base: string;
+  /** The digest of the tree after the delta, as the client computed it. */
+  digest: string;
+  changes: WireEntry[];
+  removed: string[];
+}
+
 /** Validates entries (paths, symlinks, conflicts, limits) and returns them as a Tree. */
 export function buildTree(input: readonly TreeEntry[], limits: TreeLimits): Tree {
   if (input.length > limits.maxFiles) {
@@ -109,16 +118,17 @@ export function treeDigest(entries: readonly TreeEntry[]): string {
 
 /** The manifest on the wire for a list of entries (what the client sends). */
 export function toWireManifest(entries: readonly TreeEntry[]): WireManifest {
-  return {
-    entries: entries.map((entry) =>
-      entry.type === 'symlink'
-        ? { path: entry.path, type: 'symlink' as const, target: entry.target }
-        : {
-            path: entry.path,
-            size: entry.size,
-            mode: entry.executable ? 0o755 : 0o644,
-            sha256: entry.sha256,
-          },
-    ),
-  };
+  return { entries: entries.map(toWireEntry) };
+}
+
+/** One entry as the wire carries it. */
+export function toWireEntry(entry: TreeEntry): WireEntry {
+  return entry.type === 'symlink'
+    ? { path: entry.path, type: 'symlink' as const, target: entry.target }
+    : {
+        path: entry.path,
+        size: entry.size,
+        mode: entry.executable ? 0o755 : 0o644,
+        sha256: entry.sha256,
+      };
 }

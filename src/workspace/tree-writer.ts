@@ -39,7 +39,7 @@ export async function materializeTree(layout: WorkspaceLayout, id: string, tree:
       await forEachLimit(byDepth.get(depth) ?? [], parallelism, (d) => mkdir(join(dir, d)));
     }
     await forEachLimit(tree.entries, parallelism, async (entry) => {
-      const target = join(dir, entry.path);
+      const target = `${dir}/${entry.path}`;
       if (entry.type === 'symlink') await symlink(entry.target, target);
       else await link(blobPath(layout, entry.sha256, entry.executable), target);
     });
@@ -92,7 +92,7 @@ export async function patchTree(
     const created = [...newDirs].filter((d) => !oldDirs.has(d)).sort((a, b) => depth(a) - depth(b));
     for (const d of created) await mkdir(join(dir, d));
     await forEachLimit(add, parallelism, async (entry) => {
-      const target = join(dir, entry.path);
+      const target = `${dir}/${entry.path}`;
       if (entry.type === 'symlink') await symlink(entry.target, target);
       else await link(blobPath(layout, entry.sha256, entry.executable), target);
     });

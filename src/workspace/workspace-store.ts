@@ -3,14 +3,15 @@ import { mkdir, readdir, readFile, readlink, rename, rm, stat, utimes, writeFile
 import { basename, join } from 'node:path';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { createBlobWriter, smallBlobBytes, writeBlob } from './blob-writer.js';
+import { createBlobWriter, createTmpNames, smallBlobBytes, writeBlob } from './blob-writer.js';
 import { blobPath, newTreeId, workspaceLayout, type WorkspaceLayout } from './layout.js';
 import { buildTree, sameEntry, type FileEntry, type Tree, type TreeEntry } from './manifest.js';
 import { createMutex } from './mutex.js';
 import { parseWorkspaceName } from './paths.js';
 import { dirsOf, ensureExecutableBlob, materializeTree, patchTree, switchCurrent } from './tree-writer.js';
 import { receiveFrames } from './upload-frames.js';
-import { parseManifest } from './wire-manifest.js';
+import { applyDelta } from './tree-delta.js';
+import { parseSyncRequest } from './wire-manifest.js';
 import type { SyncSession, WorkspaceState } from './workspace-state.js';
 
 export interface WorkspaceLimits {
@@ -68,6 +69,10 @@ export interface WorkspaceStore {
   open(): Promise<void>;
   list(owner: string): WorkspaceSummary[];
   summary(owner: string, name: string): WorkspaceSummary;
+  /**
+   * Starts a sync from a whole manifest `{entries}`, or from a delta `{base, digest, changes,
+   * removed}` against the current tree (BASE_MISMATCH when the current tree is not `base`).
+   */
   beginSync(owner: string, name: string, manifest: unknown): Promise<BeginSyncResult>;
   upload(
     owner: string,
@@ -99,6 +104,7 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
   const background = new Set<Promise<void>>();
   const trash = join(dataDir, 'trash');
   const key = (owner: string, name: string): string => `${owner}\0${name}`;
+  const tmpName = createTmpNames();
 
   function stateOf(owner: string, name: string): WorkspaceState | undefined {
     const state = workspaces.get(key(owner, parseWorkspaceName(name)));
@@ -396,7 +402,7 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
 
     async beginSync(owner, name, manifest) {
       parseWorkspaceName(name);
-      const tree = parseManifest(manifest, limits);
+      const request = parseSyncRequest(manifest, limits);
       const state = await createState(owner, name);
       return state.mutex.run((): BeginSyncResult => {
         if (state.sync && !syncExpired(state.sync)) {
@@ -407,6 +413,7 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
         }
         if (state.sync) endSync(state, 'abandoned');
         touch(state);
+        const tree = request.kind === 'full' ? request.tree : treeFromDelta(state, request);
         if (state.current?.tree.digest === tree.digest) return { unchanged: true, summary: summarize(state) };
         checkTotal(state, tree);
         const missing = new Map<string, number>();
@@ -490,7 +497,7 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
             sync.claimed.add(sha256);
             await settle(writeParallelism);
             const writer = await createBlobWriter({
-              tmpDir: state.layout.tmp,
+              tmpPath: tmpName(state.layout.tmp, sha256),
               destination: blobPath(state.layout, sha256, false),
               sha256,
               size,
@@ -626,7 +633,7 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
             .entries()) {
             const entry = written[index] as FileEntry;
             entry.sha256 = await writeBlob({
-              tmpDir: state.layout.tmp,
+              tmpPath: (sha) => tmpName(state.layout.tmp, sha),
               destinationFor: (sha) => blobPath(state.layout, sha, false),
               content: change.content,
             });
@@ -699,6 +706,28 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
       while (background.size > 0) await Promise.all([...background]);
     },
   };
+
+  /** The tree a delta makes of the current one; refused unless the current tree is its base. */
+  function treeFromDelta(
+    state: WorkspaceState,
+    request: Extract<ReturnType<typeof parseSyncRequest>, { kind: 'delta' }>,
+  ): Tree {
+    const current = state.current?.tree;
+    if (current?.digest !== request.base) {
+      throw new AppError(
+        'BASE_MISMATCH',
+        `workspace ${JSON.stringify(state.name)} is at tree ${current?.digest ?? '(none)'}, not at the delta's base ${request.base}`,
+      );
+    }
+    const tree = applyDelta(current, request.delta, limits);
+    if (tree.digest !== request.digest) {
+      throw new AppError(
+        'BASE_MISMATCH',
+        `the delta makes tree ${tree.digest}, not the ${request.digest} the client expects`,
+      );
+    }
+    return tree;
+  }
 
   function existingOrSyncing(owner: string, name: string): WorkspaceState {
     const state = stateOf(owner, name);

@@ -124,9 +124,10 @@ describe('sync CLI + run in a workspace', () => {
     await put(project, 'src/a.txt', 'version two\n');
     await put(project, 'src/b.txt', 'bee\n');
     const report = await syncJson(project, 'app');
-    expect(report).toMatchObject({ sentFiles: 2, added: 1, updated: 1, removed: 0 });
+    // The server holds the tree this client synced last: only the delta goes.
+    expect(report).toMatchObject({ sentFiles: 2, added: 1, updated: 1, removed: 0, delta: true });
     await rm(join(project, 'src/b.txt'));
-    expect(await syncJson(project, 'app')).toMatchObject({ sentFiles: 0, removed: 1 });
+    expect(await syncJson(project, 'app')).toMatchObject({ sentFiles: 0, removed: 1, delta: true });
     const result = await client.callTool('run', {
       cmd_str: 'cat src/a.txt; ls src',
       deployment: 'api',
@@ -144,7 +145,13 @@ describe('sync CLI + run in a workspace', () => {
     });
     expect(edit.isError).toBeFalsy();
     expect(await digestOf('app')).not.toBe(synced);
-    expect(await syncJson(project, 'app')).toMatchObject({ unchanged: false, hashedFiles: 0, updated: 1 });
+    // The server's tree is not the one this client synced last: the whole manifest goes.
+    expect(await syncJson(project, 'app')).toMatchObject({
+      unchanged: false,
+      hashedFiles: 0,
+      updated: 1,
+      delta: false,
+    });
     expect(await digestOf('app')).toBe(synced);
   });
 
@@ -331,6 +338,46 @@ describe('the sync API refuses attacks and leaves the previous tree intact', () 
     const response = await beginSync('app', entries);
     expect(response.status).toBe(status);
     expect(((await response.json()) as any).error.code).toBe(code);
+    expect(await digestOf('app')).toBe(before);
+  });
+
+  const delta = (body: Record<string, unknown>) =>
+    api('/app/syncs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const deltaCases: [string, unknown[], string[], number, string][] = [
+    ['traversal in a delta', [{ ...good, path: '../../etc/cron.d/x' }], [], 400, 'INVALID_PATH'],
+    ['a removal climbing out', [], ['../app/src/a.txt'], 400, 'INVALID_PATH'],
+    [
+      'a delta symlink escape',
+      [{ path: 'l', type: 'symlink', target: '../../../etc' }],
+      [],
+      400,
+      'SYMLINK_ESCAPE',
+    ],
+    ['a delta file below a synced symlink', [{ ...good, path: 'a-link/x' }], [], 400, 'PATH_CONFLICT'],
+    ['a delta file where a directory is', [{ ...good, path: 'src' }], [], 400, 'PATH_CONFLICT'],
+    ['a delta removing what is not there', [], ['nope.txt'], 400, 'INVALID_MANIFEST'],
+  ];
+
+  it.each(deltaCases)('%s', async (_label, changes, removed, status, code) => {
+    const before = await digestOf('app');
+    const response = await delta({ base: before, digest: before, changes, removed });
+    expect(response.status).toBe(status);
+    expect(((await response.json()) as any).error.code).toBe(code);
+    expect(await digestOf('app')).toBe(before);
+  });
+
+  it('refuses a delta against another base with 409 BASE_MISMATCH', async () => {
+    const before = await digestOf('app');
+    const response = await delta({ base: 'a'.repeat(64), digest: before, changes: [good], removed: [] });
+    expect(response.status).toBe(409);
+    expect(((await response.json()) as any).error).toMatchObject({
+      code: 'BASE_MISMATCH',
+      hint: expect.any(String),
+    });
     expect(await digestOf('app')).toBe(before);
   });
 

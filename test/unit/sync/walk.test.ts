@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile, chmod } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import ignore from 'ignore';
 import { walkProject } from '../../../src/sync/walk.js';
 
 let root: string;
@@ -55,5 +56,70 @@ describe('walkProject', () => {
       size: 0,
     });
     expect(entries.find((e) => e.path === 'run.sh')).toMatchObject({ type: 'file', size: 10, mode: 0o755 });
+  });
+
+  it('answers directory-only ignore files per directory exactly as matching every file would', async () => {
+    // Random trees and ignore files; the reference asks the `ignore` package about every path at
+    // every level, which is what the walk did before it asked directory-only files once per directory.
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const names = ['a', 'b', 'build', 'dist', 'x'];
+    const dirPatterns = ['build/', 'a/', '/dist/', 'a/b/', '**/x/', '*/', 'b/**/', '# c/', ''];
+    const anyPatterns = ['!build/', '*.log', '!a/', 'x', 'b/*'];
+    for (let round = 0; round < 6; round++) {
+      await rm(root, { recursive: true, force: true });
+      await mkdir(root);
+      const ignoreFiles = new Map<string, string>();
+      const files: string[] = [];
+      const grow = async (dir: string, depth: number): Promise<void> => {
+        if (rand(3) === 0 || dir === '') {
+          const mixed = dir !== '' && rand(2) === 0;
+          const lines = Array.from({ length: 1 + rand(3) }, () =>
+            mixed && rand(2) === 0
+              ? anyPatterns[rand(anyPatterns.length)]
+              : dirPatterns[rand(dirPatterns.length)],
+          );
+          ignoreFiles.set(dir, `${lines.join('\n')}\n`);
+          await put(dir === '' ? '.gitignore' : `${dir}/.gitignore`, `${lines.join('\n')}\n`);
+          files.push(dir === '' ? '.gitignore' : `${dir}/.gitignore`);
+        }
+        for (const name of names) {
+          const path = dir === '' ? name : `${dir}/${name}`;
+          if (depth < 3 && rand(2) === 0) await grow(path, depth + 1);
+          else if (rand(2) === 0) {
+            await put(path);
+            files.push(path);
+          }
+        }
+      };
+      await grow('', 0);
+      const compiled = [...ignoreFiles]
+        .sort(([a], [b]) => a.length - b.length)
+        .map(([base, text]) => ({ base, rules: ignore().add(text) }));
+      const levelsFor = (path: string) =>
+        compiled.filter(({ base }) => base === '' || path.startsWith(`${base}/`));
+      const ignoredRef = (path: string, isDir: boolean): boolean => {
+        let ignored = false;
+        for (const level of levelsFor(path)) {
+          const rel = level.base === '' ? path : path.slice(level.base.length + 1);
+          const result = level.rules.test(isDir ? `${rel}/` : rel);
+          if (result.ignored) ignored = true;
+          else if (result.unignored) ignored = false;
+        }
+        return ignored;
+      };
+      const expected = files
+        .filter((path) => {
+          const parts = path.split('/');
+          for (let i = 1; i < parts.length; i++)
+            if (ignoredRef(parts.slice(0, i).join('/'), true)) return false;
+          return !ignoredRef(path, false);
+        })
+        .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      expect((await walkProject(root)).map((e) => e.path)).toEqual(expected);
+    }
   });
 });

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/errors.js';
 import { createLogger } from '../../../src/logger.js';
 import { frameHeader } from '../../../src/workspace/upload-frames.js';
+import { parseManifest } from '../../../src/workspace/wire-manifest.js';
 import {
   createWorkspaceStore,
   type WorkspaceLimits,
@@ -350,6 +351,128 @@ describe('attacks and faults leave the previous tree intact', () => {
     expect(await codeOf(store.beginSync(owner, '../app', manifest(v1)))).toBe('INVALID_WORKSPACE_NAME');
     expect(await treeOf('app')).toEqual(await treeOf('app'));
     expect(store.summary(owner, 'app').files).toBe(4);
+  });
+});
+
+describe('delta sync', () => {
+  const entryOf = (path: string, content: string) => ({
+    path,
+    size: Buffer.byteLength(content),
+    mode: 0o644,
+    sha256: sha(content),
+  });
+
+  it('applies changes and removals against the base: the same tree as a full manifest would make', async () => {
+    await sync('app', v1);
+    const base = store.summary(owner, 'app').digest!;
+    const v2: Record<string, LocalFile> = {
+      ...v1,
+      'src/app.ts': { content: 'console.log(2)\n' },
+      'new/n.txt': { content: 'n' },
+    };
+    delete v2['README.md'];
+    delete v2['docs/link'];
+    const expected = parseManifest(manifest(v2), defaults).digest;
+    const begun = await store.beginSync(owner, 'app', {
+      base,
+      digest: expected,
+      changes: [entryOf('src/app.ts', 'console.log(2)\n'), entryOf('new/n.txt', 'n')],
+      removed: ['README.md', 'docs/link'],
+    });
+    if (begun.unchanged) throw new Error('expected a sync');
+    expect(begun.missing.map((m) => m.sha256).sort()).toEqual([sha('console.log(2)\n'), sha('n')].sort());
+    await store.upload(owner, 'app', begun.syncId, body(frames(['console.log(2)\n', 'n'])));
+    const committed = await store.commit(owner, 'app', begun.syncId);
+    expect(committed.changed).toEqual({ added: 1, updated: 1, removed: 2 });
+    expect(committed.summary.digest).toBe(expected);
+    expect(await treeOf('app')).toEqual({
+      'new/n.txt': 'n',
+      'run.sh': 'x #!/bin/sh\necho hi\n',
+      'src/app.ts': 'console.log(2)\n',
+    });
+    // An empty delta is "unchanged".
+    const again = await store.beginSync(owner, 'app', {
+      base: expected,
+      digest: expected,
+      changes: [],
+      removed: [],
+    });
+    expect(again.unchanged).toBe(true);
+  });
+
+  it('refuses a delta against another base, or one that makes another tree than the client expects', async () => {
+    await sync('app', v1);
+    const before = store.summary(owner, 'app');
+    const change = [entryOf('README.md', 'new readme\n')];
+    expect(
+      await codeOf(
+        store.beginSync(owner, 'app', {
+          base: 'f'.repeat(64),
+          digest: 'f'.repeat(64),
+          changes: change,
+          removed: [],
+        }),
+      ),
+    ).toBe('BASE_MISMATCH');
+    expect(
+      await codeOf(
+        store.beginSync(owner, 'app', {
+          base: before.digest,
+          digest: 'f'.repeat(64),
+          changes: change,
+          removed: [],
+        }),
+      ),
+    ).toBe('BASE_MISMATCH');
+    // No workspace yet: no base either.
+    expect(
+      await codeOf(
+        store.beginSync(owner, 'fresh', {
+          base: before.digest,
+          digest: before.digest,
+          changes: [],
+          removed: [],
+        }),
+      ),
+    ).toBe('BASE_MISMATCH');
+    expect(await codeOf(store.beginSync(owner, 'app', { base: before.digest, changes: change }))).toBe(
+      'INVALID_MANIFEST',
+    );
+    expect(store.summary(owner, 'app')).toEqual(before);
+    expect(store.summary(owner, 'app').syncing).toBe(false);
+  });
+
+  it('refuses traversal, escapes, conflicts and quotas in a delta, leaving the tree intact', async () => {
+    await sync('app', v1);
+    const before = store.summary(owner, 'app');
+    const digest = before.digest!;
+    const cases: [unknown[], string[], string][] = [
+      [[entryOf('../../etc/cron.d/x', 'x')], [], 'INVALID_PATH'],
+      [[entryOf('/etc/passwd', 'x')], [], 'INVALID_PATH'],
+      [[], ['../README.md'], 'INVALID_PATH'],
+      [[{ path: 'l', type: 'symlink', target: '../../etc' }], [], 'SYMLINK_ESCAPE'],
+      // Below the base's symlink docs/link and below its file README.md.
+      [[entryOf('docs/link/x', 'x')], [], 'PATH_CONFLICT'],
+      [[entryOf('README.md/x', 'x')], [], 'PATH_CONFLICT'],
+      // A file where the base has a directory.
+      [[entryOf('src', 'x')], [], 'PATH_CONFLICT'],
+      [[], ['not-there'], 'INVALID_MANIFEST'],
+      [[entryOf('big', 'x'.repeat(10_000))], [], 'WORKSPACE_TOO_LARGE'],
+      [Array.from({ length: 97 }, (_, i) => entryOf(`f${i}`, 'x')), [], 'TOO_MANY_FILES'],
+    ];
+    for (const [changes, removed, code] of cases) {
+      // The client's expected digest does not matter: the delta is refused before it is compared.
+      expect(await codeOf(store.beginSync(owner, 'app', { base: digest, digest, changes, removed }))).toBe(
+        code,
+      );
+    }
+    expect(store.summary(owner, 'app')).toEqual(before);
+    expect(await treeOf('app')).toEqual({
+      'README.md': 'readme\n',
+      'docs/link': '-> ../README.md',
+      'run.sh': 'x #!/bin/sh\necho hi\n',
+      'src/app.ts': 'console.log(1)\n',
+    });
   });
 });
 

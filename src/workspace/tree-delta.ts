@@ -1,0 +1,141 @@
+import { AppError } from '../errors.js';
+import { sameEntry, treeDigest, type Tree, type TreeEntry, type TreeLimits } from './manifest.js';
+import { parentDirs, parseRelativePath, resolveSymlinkTarget } from './paths.js';
+
+/** A change to a tree: entries added or replaced, and paths removed. */
+export interface TreeDelta {
+  changes: readonly TreeEntry[];
+  removed: readonly string[];
+}
+
+/** A tree's entries by path. */
+export function entriesByPath(tree: Tree): Map<string, TreeEntry> {
+  return new Map(tree.entries.map((e) => [e.path, e]));
+}
+
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Index of the first entry whose path is >= `path` (entries are sorted by path). */
+function lowerBound(entries: readonly TreeEntry[], path: string): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((entries[mid] as TreeEntry).path < path) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The delta that turns `base` into the tree of exactly `entries`. */
+export function deltaBetween(
+  base: Tree,
+  entries: readonly TreeEntry[],
+  before: ReadonlyMap<string, TreeEntry> = entriesByPath(base),
+): TreeDelta {
+  const changes: TreeEntry[] = [];
+  const gone = new Set(before.keys());
+  for (const entry of entries) {
+    const old = before.get(entry.path);
+    gone.delete(entry.path);
+    if (!old || !sameEntry(old, entry)) changes.push(entry);
+  }
+  return { changes, removed: [...gone] };
+}
+
+/**
+ * Applies a delta to a valid tree and returns the new tree, validating only what the delta
+ * touches: the changed and removed paths, the symlink targets, and the conflicts a changed path
+ * can create (a parent that is a file or symlink; entries below a path that became a file or
+ * symlink). Everything else was validated when `base` was built. Costs O(k log n) checks plus
+ * one pass to merge and digest, instead of validating all n paths again.
+ */
+export function applyDelta(
+  base: Tree,
+  delta: TreeDelta,
+  limits: TreeLimits,
+  before: ReadonlyMap<string, TreeEntry> = entriesByPath(base),
+): Tree {
+  const removed = new Set<string>();
+  let bytes = base.bytes;
+  for (const path of delta.removed) {
+    parseRelativePath(path);
+    const old = before.get(path);
+    if (!old)
+      throw new AppError(
+        'INVALID_MANIFEST',
+        `removes ${JSON.stringify(path)}, which the base tree does not hold`,
+      );
+    if (removed.has(path)) throw new AppError('PATH_CONFLICT', `${JSON.stringify(path)} is removed twice`);
+    removed.add(path);
+    if (old.type === 'file') bytes -= old.size;
+  }
+  const changed = new Map<string, TreeEntry>();
+  for (const entry of delta.changes) {
+    parseRelativePath(entry.path);
+    if (changed.has(entry.path) || removed.has(entry.path))
+      throw new AppError('PATH_CONFLICT', `${JSON.stringify(entry.path)} appears twice`);
+    if (entry.type === 'symlink') resolveSymlinkTarget(entry.path, entry.target);
+    const old = before.get(entry.path);
+    if (old?.type === 'file') bytes -= old.size;
+    if (entry.type === 'file') bytes += entry.size;
+    changed.set(entry.path, entry);
+  }
+  const files = base.files - removed.size + [...changed.keys()].filter((p) => !before.has(p)).length;
+  if (files > limits.maxFiles) {
+    throw new AppError(
+      'TOO_MANY_FILES',
+      `the tree has ${files} entries; this server allows ${limits.maxFiles} per workspace`,
+    );
+  }
+  if (bytes > limits.maxBytes) {
+    throw new AppError(
+      'WORKSPACE_TOO_LARGE',
+      `the tree holds ${bytes} bytes; this server allows ${limits.maxBytes} per workspace`,
+    );
+  }
+  const added = [...changed.values()].sort((a, b) => compare(a.path, b.path));
+  const inNewTree = (path: string): TreeEntry | undefined =>
+    changed.get(path) ?? (removed.has(path) ? undefined : before.get(path));
+  for (const entry of added) {
+    // Its parents must be directories in the new tree...
+    for (const dir of parentDirs(entry.path)) {
+      const clash = inNewTree(dir);
+      if (clash) {
+        throw new AppError(
+          'PATH_CONFLICT',
+          `${JSON.stringify(entry.path)} lies below ${JSON.stringify(dir)}, which is a ${clash.type}`,
+        );
+      }
+    }
+    // ...and nothing may lie below it (a base entry that stays, or another change).
+    const below = `${entry.path}/`;
+    for (let i = lowerBound(base.entries, below); i < base.entries.length; i++) {
+      const other = base.entries[i] as TreeEntry;
+      if (!other.path.startsWith(below)) break;
+      if (removed.has(other.path) || changed.has(other.path)) continue;
+      throw new AppError(
+        'PATH_CONFLICT',
+        `${JSON.stringify(other.path)} lies below ${JSON.stringify(entry.path)}, which is a ${entry.type}`,
+      );
+    }
+    const next = added[lowerBound(added, below)];
+    if (next?.path.startsWith(below)) {
+      throw new AppError(
+        'PATH_CONFLICT',
+        `${JSON.stringify(next.path)} lies below ${JSON.stringify(entry.path)}, which is a ${entry.type}`,
+      );
+    }
+  }
+  // Merge the sorted base (minus what changed) with the sorted changes.
+  const entries: TreeEntry[] = [];
+  let j = 0;
+  for (const old of base.entries) {
+    if (removed.has(old.path) || changed.has(old.path)) continue;
+    while (j < added.length && (added[j] as TreeEntry).path < old.path) entries.push(added[j++] as TreeEntry);
+    entries.push(old);
+  }
+  while (j < added.length) entries.push(added[j++] as TreeEntry);
+  const tree: Tree = { entries, files: entries.length, bytes, digest: treeDigest(entries) };
+  return tree;
+}
