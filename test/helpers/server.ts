@@ -109,6 +109,8 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     });
   }).catch(async (error: unknown) => {
     if (ownKube) await kube?.close();
+    await rm(home, { recursive: true, force: true });
+    await rm(tmp, { recursive: true, force: true });
     throw error;
   });
   const port = Number(new URL(url).port);
