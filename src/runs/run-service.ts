@@ -12,7 +12,7 @@ import type { GroupReaper, SpawnGate } from '../mirrord/process-group.js';
 import { supervise } from '../mirrord/supervise.js';
 import type { Target } from '../mirrord/target.js';
 import type { JsonObject } from '../policy/mirrord-config.js';
-import { anonymousOwner } from '../workspace/owner.js';
+import { anonymousIdentity } from '../auth/identity.js';
 import { BoundedOutput } from './bounded-output.js';
 import type { RunRegistry } from './registry.js';
 import type { QueueState } from './run-queue.js';
@@ -192,7 +192,7 @@ export function createRunService(deps: RunServiceDeps): RunService {
     const { onProgress } = hooks;
     const queuedAt = performance.now();
     const record = registry.open(
-      { identity: checked.caller ?? anonymousOwner, lock },
+      { identity: checked.caller ?? anonymousIdentity.subject, lock },
       {
         signal: hooks.signal,
         onQueued:

@@ -8,11 +8,11 @@ import { resolveInTree } from '../workspace/resolve-path.js';
 import type { TreeLease, WorkspaceStore } from '../workspace/workspace-store.js';
 import { AppError } from '../errors.js';
 import type { ClusterAuthorizer } from '../policy/cluster-authz.js';
-import { callerIdentity, callerPolicy } from './caller.js';
+import { callerIdentity } from './caller.js';
 import { buildRequest, runInputSchema, type RunInput } from './run-request.js';
 import { errorResult, runOutputSchema, shapeRunOutput, summarizeRun, type RunOutput } from './run-result.js';
 import { snapshotOf } from './run-snapshot.js';
-import type { NamespacePolicy } from '../policy/namespaces.js';
+import { narrowForCaller, type NamespacePolicy } from '../policy/namespaces.js';
 
 export interface RunToolDeps {
   config: Config;
@@ -83,7 +83,7 @@ export async function startRun(
 ): Promise<RunRecord> {
   const identity = callerIdentity(ctx);
   const caller = identity.subject;
-  const policy = callerPolicy(ctx, deps.policy);
+  const policy = narrowForCaller(deps.policy, identity);
   const request = {
     ...buildRequest(args, deps.config, deps.defaultCwd, {
       workspacesOn: deps.workspaces !== undefined,

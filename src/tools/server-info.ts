@@ -4,7 +4,8 @@ import { toAppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { renderDoctor } from '../doctor/render.js';
 import { runDoctor, type DoctorDeps } from '../doctor/run-doctor.js';
-import { callerIdentity, callerPolicy } from './caller.js';
+import { narrowForCaller } from '../policy/namespaces.js';
+import { callerIdentity } from './caller.js';
 import { errorResult } from './run-result.js';
 
 export interface ServerInfoToolDeps extends DoctorDeps {
@@ -71,7 +72,8 @@ export function registerServerInfoTool(server: McpServer, deps: ServerInfoToolDe
     },
     async (args, ctx) => {
       try {
-        const policy = callerPolicy(ctx, deps.policy);
+        const caller = callerIdentity(ctx);
+        const policy = narrowForCaller(deps.policy, caller);
         const report = await runDoctor(
           { ...deps, policy },
           { namespace: args.namespace, signal: ctx.mcpReq.signal },
@@ -86,7 +88,7 @@ export function registerServerInfoTool(server: McpServer, deps: ServerInfoToolDe
             identity: report.identity,
             default_namespace: policy.defaultNamespace,
             allowed_namespaces: [...policy.patterns],
-            caller: callerIdentity(ctx).subject,
+            caller: caller.subject,
             namespaces: report.namespaces,
             agent_namespace: report.agentNamespace,
             checks: report.checks,

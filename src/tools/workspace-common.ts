@@ -1,5 +1,4 @@
 import { AppError } from '../errors.js';
-import { ownerOf, type CallerAuth } from '../workspace/owner.js';
 import type { WorkspaceStore } from '../workspace/workspace-store.js';
 
 export interface WorkspaceToolDeps {
@@ -15,11 +14,6 @@ export function requireStore(store: WorkspaceStore | undefined): WorkspaceStore 
     );
   }
   return store;
-}
-
-/** The caller's owner identity from a tool call's transport context. */
-export function callerOwner(ctx: { http?: { authInfo?: CallerAuth | undefined } | undefined }): string {
-  return ownerOf(ctx.http?.authInfo);
 }
 
 export const workspaceNameDescription =

@@ -6,12 +6,8 @@ import { listTree } from '../workspace/list-tree.js';
 import { parseWorkspaceName } from '../workspace/paths.js';
 import { resolveInTree } from '../workspace/resolve-path.js';
 import { errorResult } from './run-result.js';
-import {
-  callerOwner,
-  requireStore,
-  workspaceNameDescription,
-  type WorkspaceToolDeps,
-} from './workspace-common.js';
+import { requireStore, workspaceNameDescription, type WorkspaceToolDeps } from './workspace-common.js';
+import { callerOf } from './caller.js';
 
 export const listInputSchema = z.object({
   workspace: z.string().optional().describe(`${workspaceNameDescription}; omit to list your workspaces`),
@@ -76,7 +72,7 @@ export function registerWorkspaceListTool(
     async (args, ctx) => {
       try {
         const store = requireStore(deps.workspaces);
-        const owner = callerOwner(ctx);
+        const owner = callerOf(ctx);
         if (args.workspace === undefined) {
           const workspaces = store.list(owner).map((w) => ({
             name: w.name,

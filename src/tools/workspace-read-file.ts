@@ -6,12 +6,8 @@ import type { Logger } from '../logger.js';
 import { parseRelativePath, parseWorkspaceName } from '../workspace/paths.js';
 import { resolveInTree } from '../workspace/resolve-path.js';
 import { errorResult } from './run-result.js';
-import {
-  callerOwner,
-  requireStore,
-  workspaceNameDescription,
-  type WorkspaceToolDeps,
-} from './workspace-common.js';
+import { requireStore, workspaceNameDescription, type WorkspaceToolDeps } from './workspace-common.js';
+import { callerOf } from './caller.js';
 
 export const readFileInputSchema = z.object({
   workspace: z.string().describe(workspaceNameDescription),
@@ -71,7 +67,7 @@ export function registerWorkspaceReadFileTool(
         const name = parseWorkspaceName(args.workspace);
         const path = parseRelativePath(args.path);
         const limit = Math.min(args.max_bytes ?? deps.maxReadBytes, deps.maxReadBytes);
-        const lease = store.lease(callerOwner(ctx), name);
+        const lease = store.lease(callerOf(ctx), name);
         try {
           const file = await resolveInTree(lease.dir, path, 'file');
           const handle = await open(file.path, 'r');

@@ -5,12 +5,8 @@ import type { Logger } from '../logger.js';
 import { parseRelativePath, parseWorkspaceName } from '../workspace/paths.js';
 import type { FileChange } from '../workspace/workspace-store.js';
 import { errorResult } from './run-result.js';
-import {
-  callerOwner,
-  requireStore,
-  workspaceNameDescription,
-  type WorkspaceToolDeps,
-} from './workspace-common.js';
+import { requireStore, workspaceNameDescription, type WorkspaceToolDeps } from './workspace-common.js';
+import { callerOf } from './caller.js';
 
 const change = z.object({
   path: z
@@ -93,7 +89,7 @@ export function registerWorkspaceWriteFilesTool(
       try {
         const store = requireStore(deps.workspaces);
         const name = parseWorkspaceName(args.workspace);
-        const result = await store.writeFiles(callerOwner(ctx), name, toChanges(args));
+        const result = await store.writeFiles(callerOf(ctx), name, toChanges(args));
         const output = {
           workspace: name,
           tree_id: result.summary.treeId ?? '',
