@@ -60,7 +60,8 @@ const httpsUrl = z
     },
   );
 
-const namespaceGlob = z
+/** A namespace name or a glob of one (`*`, `?`): namespaces.allowed, a token's or claim's namespaces. */
+export const namespaceGlob = z
   .string()
   .min(1)
   .max(63)
@@ -516,6 +517,19 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   return parseConfig(merged);
 }
 
+/**
+ * One validation issue as text, reached through `path` (list items as "item N"):
+ * "item 0: token: must be at least 16 characters", "unknown key(s) \"role\"".
+ */
+export function describeIssue(issue: z.core.$ZodIssue, path: readonly PropertyKey[] = issue.path): string {
+  const detail =
+    issue.code === 'unrecognized_keys'
+      ? `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+      : issue.message;
+  const within = path.map((part) => `${typeof part === 'number' ? `item ${part}` : String(part)}: `).join('');
+  return `${within}${detail}`;
+}
+
 /** Validates a raw config object; a bad value becomes one readable message naming the key. */
 export function parseConfig(raw: unknown): Config {
   const result = configSchema.safeParse(numbersFromStrings(raw, configSchema));
@@ -527,15 +541,7 @@ export function parseConfig(raw: unknown): Config {
       const keyPath = leaf ? leaf.path : issue.path;
       const inside = leaf ? issue.path.slice(leaf.path.length) : [];
       const key = keyPath.join('.') || '(root)';
-      const detail =
-        issue.code === 'unrecognized_keys'
-          ? `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`
-          : issue.message;
-      const within = inside
-        .map((part) => (typeof part === 'number' ? `item ${part}` : String(part)))
-        .map((part) => `${part}: `)
-        .join('');
-      return `  ${key}${leaf ? ` (env ${leaf.env})` : ''}: ${within}${detail}`;
+      return `  ${key}${leaf ? ` (env ${leaf.env})` : ''}: ${describeIssue(issue, inside)}`;
     });
     throw new AppError('CONFIG_INVALID', `invalid configuration:\n${lines.join('\n')}`);
   }

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import * as z from 'zod';
-import type { AuthConfig } from '../config.js';
+import { namespaceGlob, type AuthConfig } from '../config.js';
 import { AuthError } from './auth-error.js';
 import type { Identity } from './identity.js';
 
@@ -12,8 +12,6 @@ const algorithms = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256
 const fetchTimeoutMs = 5000;
 /** After a failed discovery, how long to wait before asking the issuer again. */
 const discoveryRetryMs = 5000;
-
-const namespacePattern = /^[a-z0-9*?]([-a-z0-9*?]*[a-z0-9*?])?$/;
 
 export interface OidcVerifier {
   readonly issuer: string;
@@ -173,9 +171,7 @@ function identityFromClaims(payload: JWTPayload, config: OidcConfig): Identity {
     const claim = payload[config.namespacesClaim];
     const list = typeof claim === 'string' ? [claim] : Array.isArray(claim) ? claim : [];
     // A token without the claim may use no namespace: the operator asked for the claim to decide.
-    namespaces = list.filter(
-      (item): item is string => typeof item === 'string' && namespacePattern.test(item),
-    );
+    namespaces = list.filter((item): item is string => namespaceGlob.safeParse(item).success);
   }
   return {
     subject: `${config.identityPrefix}${name}`,

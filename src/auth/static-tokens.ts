@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import * as z from 'zod';
-import { staticTokenSchema, type StaticToken } from '../config.js';
+import { describeIssue, staticTokenSchema, type StaticToken } from '../config.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { tokenDigest } from './bearer.js';
@@ -119,8 +119,7 @@ export function readTokensFile(path: string): StaticToken[] {
   const result = tokensFileSchema.safeParse(parsed);
   if (!result.success) {
     const lines = result.error.issues.map(
-      (issue) =>
-        `  ${issue.path.map((p) => (typeof p === 'number' ? `item ${p}` : String(p))).join(': ') || '(root)'}: ${issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : issue.message}`,
+      (issue) => `  ${issue.path.length > 0 ? '' : '(root): '}${describeIssue(issue)}`,
     );
     throw new AppError(
       'CONFIG_INVALID',

@@ -93,7 +93,7 @@ describe('static tokens', () => {
       ['- identity: a', 'must hold "tokens:'],
       [`tokens:\n  - identity: a\n    token: short-secret\n`, 'item 0: token: must be at least 16'],
       [`tokens:\n  - identity: a\n`, 'give exactly one of "token" and "sha256"'],
-      [`tokens:\n  - identity: a\n    token: ${alice}\n    role: admin\n`, 'unknown key(s) role'],
+      [`tokens:\n  - identity: a\n    token: ${alice}\n    role: admin\n`, 'unknown key(s) "role"'],
     ] as const;
     for (const [text, expected] of cases) {
       const file = await tokensFile(text);
