@@ -1,3 +1,4 @@
+import { ExpiringCache } from '../expiring-cache.js';
 import type { KubeClient } from '../kube/client.js';
 import { AuthError } from './auth-error.js';
 import { tokenDigest } from './bearer.js';
@@ -22,25 +23,16 @@ export function createTokenReviewer(options: {
   cacheS: number;
 }): TokenReviewer {
   const { kube, audiences } = options;
-  const cache = new Map<string, { until: number; identity?: Identity; reason?: string }>();
-
-  const remember = (digest: string, entry: { until: number; identity?: Identity; reason?: string }): void => {
-    if (cache.size >= maxCached) {
-      const oldest = cache.keys().next().value;
-      if (oldest !== undefined) cache.delete(oldest);
-    }
-    cache.set(digest, entry);
-  };
+  const cache = new ExpiringCache<{ identity?: Identity; reason?: string }>(maxCached);
 
   return {
     async verify(token, signal) {
       const digest = tokenDigest(token);
       const cached = cache.get(digest);
-      if (cached && cached.until > Date.now()) {
+      if (cached) {
         if (cached.identity) return cached.identity;
         throw new AuthError('invalid_token', cached.reason ?? 'the cluster does not accept this token');
       }
-      cache.delete(digest);
       let review;
       try {
         review = await kube.request(
@@ -69,7 +61,7 @@ export function createTokenReviewer(options: {
       const user = status?.user;
       if (status?.authenticated !== true || !user?.username) {
         const reason = 'the cluster does not accept this token (TokenReview)';
-        remember(digest, { until: Date.now() + rejectionCacheMs, reason });
+        cache.set(digest, { reason }, rejectionCacheMs);
         throw new AuthError('invalid_token', reason);
       }
       if (
@@ -77,7 +69,7 @@ export function createTokenReviewer(options: {
         !(status.audiences ?? []).some((audience) => audiences.includes(audience))
       ) {
         const reason = `the token is not meant for this server (audience must be one of ${audiences.join(', ')})`;
-        remember(digest, { until: Date.now() + rejectionCacheMs, reason });
+        cache.set(digest, { reason }, rejectionCacheMs);
         throw new AuthError('invalid_token', reason);
       }
       const identity: Identity = {
@@ -85,7 +77,7 @@ export function createTokenReviewer(options: {
         groups: user.groups ?? [],
         method: 'token-review',
       };
-      if (options.cacheS > 0) remember(digest, { until: Date.now() + options.cacheS * 1000, identity });
+      cache.set(digest, { identity }, options.cacheS * 1000);
       return identity;
     },
   };

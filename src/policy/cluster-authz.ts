@@ -1,5 +1,6 @@
 import type { Identity } from '../auth/identity.js';
 import { AppError } from '../errors.js';
+import { ExpiringCache } from '../expiring-cache.js';
 import type { KubeClient } from '../kube/client.js';
 import { subjectCan, type AccessQuestion } from '../kube/access-review.js';
 
@@ -24,12 +25,13 @@ export interface ClusterAuthorizer {
  * identity and namespace; an API failure refuses the run (fail closed) with the API's error.
  */
 export function createClusterAuthorizer(kube: KubeClient): ClusterAuthorizer {
-  const cache = new Map<string, { until: number; missing: string | undefined }>();
+  // The permission the caller lacks, or null when it has them all.
+  const cache = new ExpiringCache<string | null>(maxCached);
   return {
     async check(identity, namespace, signal) {
       const key = JSON.stringify([identity.subject, [...identity.groups].sort(), namespace]);
-      let entry = cache.get(key);
-      if (!entry || entry.until <= Date.now()) {
+      let missing = cache.get(key);
+      if (missing === undefined) {
         const answers = await Promise.all(
           mirrorPermissions.map(async (question) => ({
             question,
@@ -42,20 +44,16 @@ export function createClusterAuthorizer(kube: KubeClient): ClusterAuthorizer {
           })),
         );
         const denied = answers.find((answer) => !answer.allowed)?.question;
-        entry = {
-          until: Date.now() + cacheMs,
-          missing: denied
-            ? `${denied.verb} ${denied.resource}${denied.subresource ? `/${denied.subresource}` : ''}`
-            : undefined,
-        };
-        if (cache.size >= maxCached) cache.clear();
-        cache.set(key, entry);
+        missing = denied
+          ? `${denied.verb} ${denied.resource}${denied.subresource ? `/${denied.subresource}` : ''}`
+          : null;
+        cache.set(key, missing, cacheMs);
       }
-      if (entry.missing) {
+      if (missing !== null) {
         throw new AppError(
           'ACCESS_DENIED',
-          `the cluster's RBAC does not let ${identity.subject} ${entry.missing} in namespace "${namespace}"`,
-          { namespace, missing: entry.missing },
+          `the cluster's RBAC does not let ${identity.subject} ${missing} in namespace "${namespace}"`,
+          { namespace, missing },
         );
       }
     },
