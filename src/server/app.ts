@@ -113,11 +113,10 @@ export function createApp(deps: AppDeps): McpApp {
   };
   mountSse(app, shared);
   const streamable = mountStreamableHttp(app, shared);
-  mountSyncRoutes(app as unknown as Hono, {
+  mountSyncRoutes(app, {
     basePath: base,
     store: deps.workspaces,
     maxManifestBytes: config.workspaces.maxManifestBytes,
-    identify: (c) => (c as unknown as { var: AppEnv['Variables'] }).var.identity.subject,
     logger,
     onBytes: (bytes) => {
       deps.metrics.syncBytes.inc(bytes);

@@ -72,11 +72,8 @@ export function mountProtectedResourceMetadata(app: Hono<AppEnv>, deps: AuthGate
       );
     });
   }
-  app.get(`${basePath}/.well-known/*`, () =>
-    jsonRpcError(404, jsonRpcCodes.invalidRequest, 'Not found: this server is no OAuth authorization server'),
-  );
-  if (basePath) {
-    app.get('/.well-known/*', () =>
+  for (const prefix of new Set(['', basePath])) {
+    app.get(`${prefix}/.well-known/*`, () =>
       jsonRpcError(
         404,
         jsonRpcCodes.invalidRequest,

@@ -1,4 +1,5 @@
 import type { Context, Hono } from 'hono';
+import type { AppEnv } from './app-env.js';
 import { AppError, toAppError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { WorkspaceStore, WorkspaceSummary } from '../workspace/workspace-store.js';
@@ -8,8 +9,6 @@ export interface SyncRouteDeps {
   /** Undefined when workspaces are off: every route then says so. */
   store: WorkspaceStore | undefined;
   maxManifestBytes: number;
-  /** The caller's identity for a request (the owner of the workspaces it sees). */
-  identify: (c: Context) => string;
   logger: Logger;
   /** Counts uploaded bytes (the sync_bytes metric). */
   onBytes?: ((bytes: number) => void) | undefined;
@@ -87,11 +86,12 @@ async function readJson(request: Request, maxBytes: number): Promise<unknown> {
  *   POST   /workspaces/:name/syncs/:id/commit   switch to the new tree atomically
  *   DELETE /workspaces/:name/syncs/:id          give up; the previous tree stays
  */
-export function mountSyncRoutes(app: Hono, deps: SyncRouteDeps): void {
+/** Mounted behind the auth gate: the caller (`c.var.identity`) owns the workspaces it sees. */
+export function mountSyncRoutes(app: Hono<AppEnv>, deps: SyncRouteDeps): void {
   const base = `${deps.basePath}/workspaces`;
   const handle =
-    (fn: (c: Context, store: WorkspaceStore, owner: string) => Response | Promise<Response>) =>
-    async (c: Context): Promise<Response> => {
+    (fn: (c: Context<AppEnv>, store: WorkspaceStore, owner: string) => Response | Promise<Response>) =>
+    async (c: Context<AppEnv>): Promise<Response> => {
       try {
         if (!deps.store) {
           throw new AppError(
@@ -99,7 +99,7 @@ export function mountSyncRoutes(app: Hono, deps: SyncRouteDeps): void {
             'this server has no workspaces (workspaces.dataDir is unset)',
           );
         }
-        return await fn(c, deps.store, deps.identify(c));
+        return await fn(c, deps.store, c.var.identity.subject);
       } catch (error) {
         const appError = toAppError(error);
         if (appError.code === 'INTERNAL') deps.logger.error({ err: error }, 'sync request failed');
