@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, readlink, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { createBlobWriter, createTmpNames, smallBlobBytes, writeBlob } from './blob-writer.js';
+import { createBlobWriter, createTmpNames, publishFile, smallBlobBytes, writeBlob } from './blob-writer.js';
 import { blobPath, newTreeId, workspaceLayout, type WorkspaceLayout } from './layout.js';
 import { buildTree, sameEntry, type FileEntry, type Tree, type TreeEntry } from './manifest.js';
 import { createMutex } from './mutex.js';
@@ -453,8 +453,6 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
       let batchBytes = 0;
       let batchFiles = 0;
       const open = new Set<Awaited<ReturnType<typeof createBlobWriter>>>();
-      // Small blobs are verified in memory and written in the background, several at a time, so
-      // that the file system's latency overlaps with receiving the next ones.
       const writing = new Set<Promise<void>>();
       let failure: unknown;
       const settle = async (limit: number): Promise<void> => {
@@ -462,39 +460,74 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
         if (failure !== undefined) throw failure as Error;
       };
       try {
+        // What every frame must be: asked for in this sync, once, with its declared size, within the batch limits.
+        const accept = (sha256: string, size: number): void => {
+          if (state.sync !== sync) {
+            throw new AppError('SYNC_NOT_FOUND', `sync ${syncId} ended during the upload`);
+          }
+          const declared = sync.missing.get(sha256);
+          if (declared === undefined || sync.claimed.has(sha256)) {
+            throw new AppError(
+              'UNEXPECTED_BLOB',
+              `blob ${sha256} was not asked for in this sync, or was sent twice`,
+            );
+          }
+          if (size !== declared) {
+            throw new AppError(
+              'UPLOAD_TOO_LARGE',
+              `blob ${sha256} is declared as ${declared} bytes in the manifest, not ${size}`,
+            );
+          }
+          batchFiles += 1;
+          if (batchFiles > limits.maxBatchFiles) {
+            throw new AppError(
+              'UPLOAD_TOO_LARGE',
+              `an upload batch holds at most ${limits.maxBatchFiles} blobs`,
+            );
+          }
+          if (batchFiles > 1 && batchBytes + size > limits.maxBatchBytes) {
+            throw new AppError(
+              'UPLOAD_TOO_LARGE',
+              `an upload batch holds at most ${limits.maxBatchBytes} bytes (one larger blob may go alone)`,
+            );
+          }
+          batchBytes += size;
+          sync.claimed.add(sha256);
+          sync.lastActivityAt = now();
+        };
+        const received = (sha256: string): void => {
+          state.blobs.add(sha256);
+          sync.received.add(sha256);
+        };
         await receiveFrames(body, {
+          // Small blobs arrive whole: verified in memory, then written in the background, several
+          // at a time, so that the file system's latency overlaps with receiving the next ones.
+          wholeBytes: smallBlobBytes,
+          whole: (sha256, data) => {
+            if (failure !== undefined) throw failure as Error;
+            accept(sha256, data.length);
+            const actual = createHash('sha256').update(data).digest('hex');
+            if (actual !== sha256) {
+              throw new AppError('HASH_MISMATCH', `blob declared as ${sha256} hashes to ${actual}`);
+            }
+            const tracked = publishFile(
+              tmpName(state.layout.tmp, sha256),
+              blobPath(state.layout, sha256, false),
+              data,
+            ).then(
+              () => {
+                received(sha256);
+              },
+              (error: unknown) => {
+                failure ??= error;
+              },
+            );
+            writing.add(tracked);
+            void tracked.finally(() => writing.delete(tracked));
+            return writing.size >= writeParallelism ? settle(writeParallelism - 1) : undefined;
+          },
           start: async (sha256, size) => {
-            if (state.sync !== sync) {
-              throw new AppError('SYNC_NOT_FOUND', `sync ${syncId} ended during the upload`);
-            }
-            const declared = sync.missing.get(sha256);
-            if (declared === undefined || sync.claimed.has(sha256)) {
-              throw new AppError(
-                'UNEXPECTED_BLOB',
-                `blob ${sha256} was not asked for in this sync, or was sent twice`,
-              );
-            }
-            if (size !== declared) {
-              throw new AppError(
-                'UPLOAD_TOO_LARGE',
-                `blob ${sha256} is declared as ${declared} bytes in the manifest, not ${size}`,
-              );
-            }
-            batchFiles += 1;
-            if (batchFiles > limits.maxBatchFiles) {
-              throw new AppError(
-                'UPLOAD_TOO_LARGE',
-                `an upload batch holds at most ${limits.maxBatchFiles} blobs`,
-              );
-            }
-            if (batchFiles > 1 && batchBytes + size > limits.maxBatchBytes) {
-              throw new AppError(
-                'UPLOAD_TOO_LARGE',
-                `an upload batch holds at most ${limits.maxBatchBytes} bytes (one larger blob may go alone)`,
-              );
-            }
-            batchBytes += size;
-            sync.claimed.add(sha256);
+            accept(sha256, size);
             await settle(writeParallelism);
             const writer = await createBlobWriter({
               tmpPath: tmpName(state.layout.tmp, sha256),
@@ -509,21 +542,9 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
                 await writer.write(chunk);
               },
               finish: async () => {
-                const done = writer.finish().then(() => {
-                  open.delete(writer);
-                  state.blobs.add(sha256);
-                  sync.received.add(sha256);
-                });
-                if (size > smallBlobBytes) {
-                  await done;
-                  return;
-                }
-                const tracked = done.catch((error: unknown) => {
-                  failure ??= error;
-                });
-                writing.add(tracked);
-                void tracked.finally(() => writing.delete(tracked));
-                await settle(writeParallelism);
+                await writer.finish();
+                open.delete(writer);
+                received(sha256);
               },
             };
           },

@@ -75,3 +75,102 @@ describe('receiveFrames', () => {
     expect(got.has(sha(c))).toBe(false);
   });
 });
+
+describe('receiveFrames with whole small frames', () => {
+  const small = Buffer.from('small blob');
+  const empty = Buffer.alloc(0);
+  const large = Buffer.from('L'.repeat(5000));
+  const body = Buffer.concat([
+    frameHeader(sha(small), small.length),
+    small,
+    frameHeader(sha(empty), 0),
+    frameHeader(sha(large), large.length),
+    large,
+  ]);
+
+  function wholeCollector(held?: () => Promise<void> | undefined): {
+    sink: FrameSink;
+    whole: Map<string, Buffer>;
+    streamed: Map<string, Buffer>;
+  } {
+    const { sink, got } = collector();
+    const whole = new Map<string, Buffer>();
+    return {
+      whole,
+      streamed: got,
+      sink: {
+        ...sink,
+        wholeBytes: 100,
+        whole: (hash, data) => {
+          whole.set(hash, Buffer.from(data));
+          return held?.();
+        },
+      },
+    };
+  }
+
+  it.each([1, 5, 64, 100_000])(
+    'hands frames up to wholeBytes over whole and streams the rest (chunks of %i bytes)',
+    async (size) => {
+      const { sink, whole, streamed } = wholeCollector();
+      expect(await receiveFrames(chunked(body, size), sink)).toBe(3);
+      expect(whole.get(sha(small))).toEqual(small);
+      expect(whole.get(sha(empty))).toEqual(empty);
+      expect(streamed.get(sha(large))).toEqual(large);
+      expect(whole.has(sha(large))).toBe(false);
+    },
+  );
+
+  it('gives a view into the chunk, not a copy, when the frame lies within it', async () => {
+    const views: Buffer[] = [];
+    const chunk = Buffer.concat([frameHeader(sha(small), small.length), small]);
+    await receiveFrames(Readable.from([chunk]), {
+      start: () => Promise.reject(new Error('not streamed')),
+      wholeBytes: 100,
+      whole: (_hash, data) => {
+        views.push(data);
+        return undefined;
+      },
+    });
+    expect(views[0]?.buffer).toBe(chunk.buffer);
+  });
+
+  it('waits for the promise a sink returns before the next frame', async () => {
+    const order: string[] = [];
+    let release: () => void = () => undefined;
+    const { sink } = wholeCollector();
+    const done = receiveFrames(chunked(body, 100_000), {
+      ...sink,
+      whole: (hash) => {
+        order.push(hash === sha(small) ? 'small' : 'empty');
+        if (hash !== sha(small)) return undefined;
+        return new Promise<void>((resolve) => {
+          release = () => {
+            order.push('released');
+            resolve();
+          };
+        });
+      },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(order).toEqual(['small']);
+    release();
+    await done;
+    expect(order).toEqual(['small', 'released', 'empty']);
+  });
+
+  it('stops at the refusal a sink throws, and calls a body cut inside a whole frame an interruption', async () => {
+    const refusing = {
+      start: () => Promise.reject(new Error('not streamed')),
+      wholeBytes: 100,
+      whole: (): undefined => {
+        throw new AppError('UNEXPECTED_BLOB', 'not asked for');
+      },
+    };
+    await expect(receiveFrames(chunked(body, 7), refusing)).rejects.toThrow(/not asked for/);
+    const { sink, whole } = wholeCollector();
+    const cut = Buffer.concat([frameHeader(sha(small), small.length), small.subarray(0, 4)]);
+    await expect(receiveFrames(chunked(cut, 3), sink)).rejects.toThrow(/interrupted/);
+    expect(whole.size).toBe(0);
+  });
+});

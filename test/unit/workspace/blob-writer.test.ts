@@ -1,0 +1,46 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { publishFile } from '../../../src/workspace/blob-writer.js';
+
+describe('publishFile', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mms-blob-writer-'));
+    await mkdir(join(dir, 'tmp'));
+    await mkdir(join(dir, 'blobs'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes the bytes to a read-only file under its final name and leaves no temp file', async () => {
+    const data = Buffer.from('content of a blob');
+    await publishFile(join(dir, 'tmp', 't1'), join(dir, 'blobs', 'b1'), data);
+    expect(await readFile(join(dir, 'blobs', 'b1'))).toEqual(data);
+    expect((await stat(join(dir, 'blobs', 'b1'))).mode & 0o777).toBe(0o444);
+    expect(await readdir(join(dir, 'tmp'))).toEqual([]);
+  });
+
+  it('writes an empty file', async () => {
+    await publishFile(join(dir, 'tmp', 't2'), join(dir, 'blobs', 'b2'), Buffer.alloc(0));
+    expect((await stat(join(dir, 'blobs', 'b2'))).size).toBe(0);
+  });
+
+  it('refuses to reuse a temp name and leaves the file that holds it alone', async () => {
+    await writeFile(join(dir, 'tmp', 't3'), 'someone else');
+    await expect(
+      publishFile(join(dir, 'tmp', 't3'), join(dir, 'blobs', 'b3'), Buffer.from('x')),
+    ).rejects.toThrow(/EEXIST/);
+    expect(await readFile(join(dir, 'tmp', 't3'), 'utf8')).toBe('someone else');
+    expect(await readdir(join(dir, 'blobs'))).toEqual([]);
+  });
+
+  it('removes its temp file when the rename fails', async () => {
+    await expect(
+      publishFile(join(dir, 'tmp', 't4'), join(dir, 'no-such-dir', 'b4'), Buffer.from('x')),
+    ).rejects.toThrow(/ENOENT/);
+    expect(await readdir(join(dir, 'tmp'))).toEqual([]);
+  });
+});
