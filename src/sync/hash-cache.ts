@@ -32,38 +32,88 @@ export interface HashCache {
 }
 
 /**
- * On disk (version 2), column by column, which parses several times faster than an object per
- * path: `paths`; `numbers`, five per entry (size, mode, mtimeMs, ctimeMs, ino); `hashes`, 64 hex
- * digits per entry (dashes for symlinks) in one string; `links`, [index, target] per symlink.
+ * On disk (version 3), binary, so that loading it costs a read and a split rather than a JSON parse
+ * of a megabyte or two: the magic line, a little-endian u32 length and a JSON header (root, digest,
+ * count, symlink targets by index, size of the paths), padding to 8 bytes, then five float64 per
+ * entry (size, mode, mtimeMs, ctimeMs, ino), 32 bytes of sha256 per entry (zeros for symlinks),
+ * and the paths in UTF-8, separated by NUL (which no path holds).
  */
 interface SavedCache {
-  version: 2;
   root: string;
   digest: string | null;
   paths: string[];
-  numbers: number[];
-  hashes: string;
-  links: [number, string][];
+  numbers: Float64Array;
+  hashes: Buffer;
+  links: Map<number, string>;
 }
 
+interface Header {
+  root: string;
+  digest: string | null;
+  count: number;
+  links: [number, string][];
+  pathBytes: number;
+}
+
+const magic = Buffer.from('MMSYNC3\n', 'latin1');
 const fields = 5;
-const noHash = '-'.repeat(64);
 
 /** Where the cache of a project directory lives: the user's cache directory, not the project. */
 export function hashCachePath(root: string, env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_CACHE_HOME ?? join(env.HOME ?? homedir(), '.cache');
   const key = createHash('sha256').update(root).digest('hex').slice(0, 32);
-  return join(base, 'mirrord-mcp-server', 'sync', `${key}.json`);
+  return join(base, 'mirrord-mcp-server', 'sync', `${key}.cache`);
 }
 
-function parseSaved(text: string, root: string): SavedCache | undefined {
-  const saved = JSON.parse(text) as Partial<SavedCache>;
-  if (saved.version !== 2 || saved.root !== root) return undefined;
-  const { paths, numbers, hashes, links } = saved;
-  if (!Array.isArray(paths) || !Array.isArray(numbers) || typeof hashes !== 'string' || !Array.isArray(links))
+const align8 = (n: number): number => (n + 7) & ~7;
+
+function encode(saved: SavedCache): Buffer {
+  const paths = Buffer.from(saved.paths.join('\0'), 'utf8');
+  const header: Header = {
+    root: saved.root,
+    digest: saved.digest,
+    count: saved.paths.length,
+    links: [...saved.links],
+    pathBytes: paths.length,
+  };
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  const numbersAt = align8(magic.length + 4 + json.length);
+  const hashesAt = numbersAt + saved.numbers.byteLength;
+  const out = Buffer.alloc(hashesAt + saved.hashes.length + paths.length);
+  magic.copy(out, 0);
+  out.writeUInt32LE(json.length, magic.length);
+  json.copy(out, magic.length + 4);
+  Buffer.from(saved.numbers.buffer, saved.numbers.byteOffset, saved.numbers.byteLength).copy(out, numbersAt);
+  saved.hashes.copy(out, hashesAt);
+  paths.copy(out, hashesAt + saved.hashes.length);
+  return out;
+}
+
+/** The saved cache, or undefined when the file is another version, another root's, or damaged. */
+function decode(data: Buffer, root: string): SavedCache | undefined {
+  if (data.length < magic.length + 4 || !data.subarray(0, magic.length).equals(magic)) return undefined;
+  const jsonLength = data.readUInt32LE(magic.length);
+  if (magic.length + 4 + jsonLength > data.length) return undefined;
+  const header = JSON.parse(data.toString('utf8', magic.length + 4, magic.length + 4 + jsonLength)) as Header;
+  if (header.root !== root || !Number.isSafeInteger(header.count) || !Array.isArray(header.links))
     return undefined;
-  if (numbers.length !== paths.length * fields || hashes.length !== paths.length * 64) return undefined;
-  return saved as SavedCache;
+  const numbersAt = align8(magic.length + 4 + jsonLength);
+  const hashesAt = numbersAt + header.count * fields * 8;
+  const pathsAt = hashesAt + header.count * 32;
+  if (pathsAt + header.pathBytes !== data.length) return undefined;
+  const paths = header.count === 0 ? [] : data.toString('utf8', pathsAt).split('\0');
+  if (paths.length !== header.count) return undefined;
+  // A copy: the file's buffer need not be aligned for a Float64Array view.
+  const numbers = new Float64Array(header.count * fields);
+  Buffer.from(numbers.buffer).set(data.subarray(numbersAt, hashesAt));
+  return {
+    root,
+    digest: header.digest,
+    paths,
+    numbers,
+    hashes: data.subarray(hashesAt, pathsAt),
+    links: new Map(header.links),
+  };
 }
 
 function sameStat(saved: SavedCache, index: number, entry: LocalEntry): boolean {
@@ -78,17 +128,18 @@ function sameStat(saved: SavedCache, index: number, entry: LocalEntry): boolean 
   );
 }
 
+const hashAt = (saved: SavedCache, index: number): string =>
+  saved.hashes.toString('hex', index * 32, index * 32 + 32);
+
 export async function loadHashCache(file: string, root: string): Promise<HashCache> {
   let saved: SavedCache | undefined;
   try {
-    saved = parseSaved(await readFile(file, 'utf8'), root);
+    saved = decode(await readFile(file), root);
   } catch {
     // no cache yet, or an unreadable one: start afresh
   }
-  // Built on first use: an unchanged tree is settled by `digestOf` alone, without them.
+  // Built on first use: an unchanged tree is settled by `digestOf` alone, without it.
   let savedIndex: Map<string, number> | undefined;
-  let savedLinks: Map<number, string> | undefined;
-  const links = (): Map<number, string> => (savedLinks ??= new Map(saved?.links ?? []));
   // Hashes learned in this run, by path, with the stat they were computed for.
   const fresh = new Map<string, { entry: LocalEntry; sha256: string }>();
 
@@ -96,8 +147,8 @@ export async function loadHashCache(file: string, root: string): Promise<HashCac
     if (!saved) return undefined;
     savedIndex ??= new Map(saved.paths.map((path, i) => [path, i]));
     const index = savedIndex.get(entry.path);
-    if (index === undefined || links().has(index) || !sameStat(saved, index, entry)) return undefined;
-    return saved.hashes.slice(index * 64, index * 64 + 64);
+    if (index === undefined || saved.links.has(index) || !sameStat(saved, index, entry)) return undefined;
+    return hashAt(saved, index);
   };
 
   const get = (entry: LocalEntry): string | undefined => {
@@ -115,11 +166,12 @@ export async function loadHashCache(file: string, root: string): Promise<HashCac
   /** Whether `entries` are exactly what was saved, and nothing was hashed since. */
   const unchanged = (entries: readonly LocalEntry[]): boolean => {
     if (!saved || fresh.size > 0 || entries.length !== saved.paths.length) return false;
-    const saidLinks = saved.links.length === 0 ? undefined : links();
+    const { links } = saved;
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i] as LocalEntry;
       if (saved.paths[i] !== entry.path || !sameStat(saved, i, entry)) return false;
-      if (saidLinks?.get(i) !== (entry.type === 'symlink' ? entry.target : undefined)) return false;
+      if (links.size > 0 && links.get(i) !== (entry.type === 'symlink' ? entry.target : undefined))
+        return false;
     }
     return true;
   };
@@ -135,12 +187,11 @@ export async function loadHashCache(file: string, root: string): Promise<HashCac
     savedTree() {
       if (!saved?.digest) return undefined;
       const entries: TreeEntry[] = [];
-      const { paths, numbers, hashes } = saved;
-      const targets = links();
+      const { paths, numbers, links } = saved;
       let bytes = 0;
       for (let i = 0; i < paths.length; i++) {
         const path = paths[i] as string;
-        const target = targets.get(i);
+        const target = links.get(i);
         if (target !== undefined) {
           entries.push({ type: 'symlink', path, target });
           continue;
@@ -152,43 +203,45 @@ export async function loadHashCache(file: string, root: string): Promise<HashCac
           path,
           size,
           executable: ((numbers[i * fields + 1] as number) & 0o100) !== 0,
-          sha256: hashes.slice(i * 64, i * 64 + 64),
+          sha256: hashAt(saved, i),
         });
       }
       return { entries, files: entries.length, bytes, digest: saved.digest };
     },
     async save(keep, digest) {
       if (unchanged(keep) && (digest === undefined || digest === saved?.digest)) return;
-      const next: SavedCache = {
-        version: 2,
-        root,
-        digest: digest ?? null,
-        paths: [],
-        numbers: [],
-        hashes: '',
-        links: [],
-      };
-      const hashes: string[] = [];
+      const paths: string[] = [];
+      const numbers = new Float64Array(keep.length * fields);
+      const hashes = Buffer.alloc(keep.length * 32);
+      const links = new Map<number, string>();
+      let complete = true;
       for (const entry of keep) {
-        const sha256 = entry.type === 'symlink' ? noHash : get(entry);
+        const sha256 = entry.type === 'symlink' ? undefined : get(entry);
         // A file hashed neither now nor before is left out (and `digest` would not describe the rest).
-        if (sha256 === undefined) {
-          next.digest = null;
+        if (entry.type === 'file' && sha256 === undefined) {
+          complete = false;
           continue;
         }
-        if (entry.type === 'symlink') next.links.push([next.paths.length, entry.target ?? '']);
-        next.paths.push(entry.path);
-        next.numbers.push(entry.size, entry.mode, entry.mtimeMs, entry.ctimeMs, entry.ino);
-        hashes.push(sha256);
+        const index = paths.length;
+        if (entry.type === 'symlink') links.set(index, entry.target ?? '');
+        else hashes.write(sha256 as string, index * 32, 32, 'hex');
+        paths.push(entry.path);
+        numbers.set([entry.size, entry.mode, entry.mtimeMs, entry.ctimeMs, entry.ino], index * fields);
       }
-      next.hashes = hashes.join('');
+      const next: SavedCache = {
+        root,
+        digest: complete ? (digest ?? null) : null,
+        paths,
+        numbers: numbers.subarray(0, paths.length * fields),
+        hashes: hashes.subarray(0, paths.length * 32),
+        links,
+      };
       await mkdir(dirname(file), { recursive: true });
       const tmp = `${file}.${process.pid}.tmp`;
-      await writeFile(tmp, JSON.stringify(next));
+      await writeFile(tmp, encode(next));
       await rename(tmp, file);
       saved = next;
       savedIndex = undefined;
-      savedLinks = undefined;
       fresh.clear();
     },
   };

@@ -5,7 +5,13 @@ import { applyDelta, deltaBetween, entriesByPath, type TreeDelta } from '../work
 import { hashCachePath, loadHashCache } from './hash-cache.js';
 import { hashEntries } from './hash-files.js';
 import { createProgress } from './progress.js';
-import { createSyncClient, SyncError, type BeginResponse, type RemoteWorkspace } from './sync-client.js';
+import {
+  createSyncClient,
+  SyncError,
+  type BeginResponse,
+  type RemoteWorkspace,
+  type SyncClient,
+} from './sync-client.js';
 import { batchBody, planBatches, type BlobToSend } from './upload.js';
 import { walkProject } from './walk.js';
 
@@ -61,10 +67,16 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
   if (!(await stat(root)).isDirectory())
     throw new SyncError(`${options.dir} is not a directory`, 'INVALID_PATH', undefined);
 
+  const client = createSyncClient(options);
+  // Both asked before the walk, which lets the event loop turn: the server's answer and the
+  // cache file are usually there when it ends. (Awaited below; the catch only keeps an early
+  // failure from counting as unhandled meanwhile.)
+  const asking = client.get();
+  asking.catch(() => undefined);
+  const loading = loadHashCache(options.cacheFile ?? hashCachePath(root), root);
   const local = await walkProject(root);
   phase('walk');
-  const cache = await loadHashCache(options.cacheFile ?? hashCachePath(root), root);
-  const client = createSyncClient(options);
+  const cache = await loading;
   phase('cache');
 
   const report = (tree: { files: number; bytes: number }, fields: Partial<SyncReport>): SyncReport => ({
@@ -88,11 +100,9 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
   // Exactly the entries of the last sync (by stat): their digest is known, nothing to hash or
   // validate; when the server has that digest too, the sync is over.
   const known = cache.digestOf(local);
-  let asked: { remote: RemoteWorkspace | undefined } | undefined;
   if (known !== undefined) {
-    asked = { remote: await client.get() };
+    const remote = await asking;
     phase('get');
-    const { remote } = asked;
     if (remote?.digest === known) {
       let bytes = 0;
       for (const entry of local) bytes += entry.size;
@@ -131,12 +141,50 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
     throw error;
   }
   phase('validate');
-  await cache.save(local, tree.digest);
-  phase('cache');
-  const done = (fields: Partial<SyncReport>): SyncReport => report(tree, { hashedFiles: hashed, ...fields });
+  // Written while the server works on the requests below (the cache file is rewritten whole);
+  // every way out waits for it.
+  const saving = cache.save(local, tree.digest);
+  saving.catch(() => undefined);
+  try {
+    const result = await transfer({
+      client,
+      options,
+      root,
+      tree,
+      last,
+      change,
+      asking,
+      phase,
+      done: (fields) => report(tree, { hashedFiles: hashed, ...fields }),
+    });
+    await saving;
+    return result;
+  } finally {
+    await saving.catch(() => undefined);
+  }
+}
 
-  const remote = asked ? asked.remote : await client.get();
-  if (!asked) phase('get');
+interface Transfer {
+  client: SyncClient;
+  options: SyncOptions;
+  root: string;
+  /** The tree to sync, validated. */
+  tree: Tree;
+  /** The tree last synced, and the change from it to `tree`, when the cache knows it. */
+  last: Tree | undefined;
+  change: TreeDelta | undefined;
+  /** The server's answer about the workspace, asked at the start. */
+  asking: Promise<RemoteWorkspace | undefined>;
+  phase: (name: string) => void;
+  done: (fields: Partial<SyncReport>) => SyncReport;
+}
+
+/** Sends `tree` to the server: nothing when it has it, a delta when it has `last`, else the manifest; then the blobs it lacks. */
+async function transfer(sync: Transfer): Promise<SyncReport> {
+  const { client, options, root, tree, last, change, phase, done } = sync;
+
+  const remote = await sync.asking;
+  phase('get');
   if (remote?.digest === tree.digest) return done({ unchanged: true, treeId: remote.tree_id });
 
   // When the server holds the tree this client last synced, only the difference goes.

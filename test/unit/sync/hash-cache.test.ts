@@ -37,30 +37,58 @@ describe('hash cache', () => {
     await rm(join(root, 'a'));
     const third = await hashEntries(root, await walkProject(root), cache);
     expect(third.hashed).toBe(1);
-    await cache.save(await walkProject(root));
-    const saved = JSON.parse(await readFile(cacheFile, 'utf8'));
-    expect(saved.paths).toEqual(['b', 'big']);
+    const kept = await walkProject(root);
+    await cache.save(kept, 'c'.repeat(64));
+    const reloaded = (await loadHashCache(cacheFile, root)).savedTree();
+    expect(reloaded?.entries.map((e) => e.path)).toEqual(['b', 'big']);
   });
 
-  it('stores columns (paths, five numbers and 64 hex digits per entry, symlink targets)', async () => {
+  it('stores a binary file: header, numbers, hashes and paths, read back whole', async () => {
     await writeFile(join(root, 'a'), 'alpha');
     await symlink('a', join(root, 'l'));
+    await writeFile(join(root, 'név with\nnewline'), 'x');
     const entries = await walkProject(root);
     const cache = await loadHashCache(cacheFile, root);
     await hashEntries(root, entries, cache);
     await cache.save(entries, 'd'.repeat(64));
-    const saved = JSON.parse(await readFile(cacheFile, 'utf8'));
-    expect(saved).toMatchObject({
-      version: 2,
-      root,
-      digest: 'd'.repeat(64),
-      paths: ['a', 'l'],
-      links: [[1, 'a']],
-    });
-    expect(saved.numbers).toHaveLength(10);
-    expect(saved.hashes).toBe(
-      `8ed3f6ad685b959ead7022518e1af76cd816f8e8ec7ccdda1ed4018e8f2223f8${'-'.repeat(64)}`,
-    );
+    const data = await readFile(cacheFile);
+    expect(data.subarray(0, 8).toString('latin1')).toBe('MMSYNC3\n');
+    const header = JSON.parse(data.toString('utf8', 12, 12 + data.readUInt32LE(8)));
+    expect(header).toMatchObject({ root, digest: 'd'.repeat(64), count: 3, links: [[1, 'a']] });
+
+    const tree = (await loadHashCache(cacheFile, root)).savedTree();
+    expect(tree?.digest).toBe('d'.repeat(64));
+    expect(tree?.entries).toEqual([
+      {
+        type: 'file',
+        path: 'a',
+        size: 5,
+        executable: false,
+        sha256: '8ed3f6ad685b959ead7022518e1af76cd816f8e8ec7ccdda1ed4018e8f2223f8',
+      },
+      { type: 'symlink', path: 'l', target: 'a' },
+      expect.objectContaining({ type: 'file', path: 'név with\nnewline', size: 1 }),
+    ]);
+    expect((await loadHashCache(cacheFile, root)).digestOf(await walkProject(root))).toBe('d'.repeat(64));
+  });
+
+  it('starts afresh from a truncated or foreign file', async () => {
+    await writeFile(join(root, 'a'), 'alpha');
+    const entries = await walkProject(root);
+    const cache = await loadHashCache(cacheFile, root);
+    await hashEntries(root, entries, cache);
+    await cache.save(entries, 'd'.repeat(64));
+    const data = await readFile(cacheFile);
+    for (const damaged of [
+      data.subarray(0, data.length - 1),
+      Buffer.concat([data, Buffer.from('x')]),
+      data.subarray(0, 10),
+    ]) {
+      await writeFile(cacheFile, damaged);
+      const reloaded = await loadHashCache(cacheFile, root);
+      expect(reloaded.digestOf(entries)).toBeUndefined();
+      expect((await hashEntries(root, entries, reloaded)).hashed).toBe(1);
+    }
   });
 
   it('knows the digest of exactly the entries it saved, and nothing else', async () => {
@@ -119,7 +147,7 @@ describe('hash cache', () => {
 
   it('lives under XDG_CACHE_HOME or ~/.cache, one file per directory', () => {
     expect(hashCachePath('/p', { XDG_CACHE_HOME: '/c' })).toMatch(
-      /^\/c\/mirrord-mcp-server\/sync\/[0-9a-f]{32}\.json$/,
+      /^\/c\/mirrord-mcp-server\/sync\/[0-9a-f]{32}\.cache$/,
     );
     expect(hashCachePath('/p', { HOME: '/h' })).toMatch(/^\/h\/\.cache\/mirrord-mcp-server\/sync\//);
     expect(hashCachePath('/p', { HOME: '/h' })).not.toBe(hashCachePath('/q', { HOME: '/h' }));
