@@ -138,17 +138,55 @@ export async function loadHashCache(file: string, root: string): Promise<HashCac
   } catch {
     // no cache yet, or an unreadable one: start afresh
   }
-  // Built on first use: an unchanged tree is settled by `digestOf` alone, without it.
-  let savedIndex: Map<string, number> | undefined;
+  // Lookups come in path order (the walk's), so a cursor finds most saved entries at once; a
+  // binary search (the same order) finds the rest. No index of all paths is built.
+  let cursor = 0;
+  const indexOf = (path: string): number => {
+    if (!saved) return -1;
+    const { paths } = saved;
+    if (paths[cursor] === path) return cursor++;
+    let lo = 0;
+    let hi = paths.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((paths[mid] as string) < path) lo = mid + 1;
+      else hi = mid;
+    }
+    if (paths[lo] !== path) return -1;
+    cursor = lo + 1;
+    return lo;
+  };
+  // The saved tree, built once (hashes as hex strings, which `get` then shares).
+  let tree: TreeEntry[] | undefined;
+  const buildEntries = (from: SavedCache): TreeEntry[] => {
+    const entries: TreeEntry[] = [];
+    const { paths, numbers, links } = from;
+    for (let i = 0; i < paths.length; i++) {
+      const path = paths[i] as string;
+      const target = links.get(i);
+      entries.push(
+        target !== undefined
+          ? { type: 'symlink', path, target }
+          : {
+              type: 'file',
+              path,
+              size: numbers[i * fields] as number,
+              executable: ((numbers[i * fields + 1] as number) & 0o100) !== 0,
+              sha256: hashAt(from, i),
+            },
+      );
+    }
+    return entries;
+  };
   // Hashes learned in this run, by path, with the stat they were computed for.
   const fresh = new Map<string, { entry: LocalEntry; sha256: string }>();
 
   const savedHash = (entry: LocalEntry): string | undefined => {
     if (!saved) return undefined;
-    savedIndex ??= new Map(saved.paths.map((path, i) => [path, i]));
-    const index = savedIndex.get(entry.path);
-    if (index === undefined || saved.links.has(index) || !sameStat(saved, index, entry)) return undefined;
-    return hashAt(saved, index);
+    const index = indexOf(entry.path);
+    if (index === -1 || saved.links.has(index) || !sameStat(saved, index, entry)) return undefined;
+    const known = tree?.[index];
+    return known?.type === 'file' ? known.sha256 : hashAt(saved, index);
   };
 
   const get = (entry: LocalEntry): string | undefined => {
@@ -186,27 +224,10 @@ export async function loadHashCache(file: string, root: string): Promise<HashCac
     },
     savedTree() {
       if (!saved?.digest) return undefined;
-      const entries: TreeEntry[] = [];
-      const { paths, numbers, links } = saved;
+      tree ??= buildEntries(saved);
       let bytes = 0;
-      for (let i = 0; i < paths.length; i++) {
-        const path = paths[i] as string;
-        const target = links.get(i);
-        if (target !== undefined) {
-          entries.push({ type: 'symlink', path, target });
-          continue;
-        }
-        const size = numbers[i * fields] as number;
-        bytes += size;
-        entries.push({
-          type: 'file',
-          path,
-          size,
-          executable: ((numbers[i * fields + 1] as number) & 0o100) !== 0,
-          sha256: hashAt(saved, i),
-        });
-      }
-      return { entries, files: entries.length, bytes, digest: saved.digest };
+      for (const entry of tree) if (entry.type === 'file') bytes += entry.size;
+      return { entries: tree, files: tree.length, bytes, digest: saved.digest };
     },
     async save(keep, digest) {
       if (unchanged(keep) && (digest === undefined || digest === saved?.digest)) return;
@@ -226,7 +247,12 @@ export async function loadHashCache(file: string, root: string): Promise<HashCac
         if (entry.type === 'symlink') links.set(index, entry.target ?? '');
         else hashes.write(sha256 as string, index * 32, 32, 'hex');
         paths.push(entry.path);
-        numbers.set([entry.size, entry.mode, entry.mtimeMs, entry.ctimeMs, entry.ino], index * fields);
+        const at = index * fields;
+        numbers[at] = entry.size;
+        numbers[at + 1] = entry.mode;
+        numbers[at + 2] = entry.mtimeMs;
+        numbers[at + 3] = entry.ctimeMs;
+        numbers[at + 4] = entry.ino;
       }
       const next: SavedCache = {
         root,
@@ -241,7 +267,8 @@ export async function loadHashCache(file: string, root: string): Promise<HashCac
       await writeFile(tmp, encode(next));
       await rename(tmp, file);
       saved = next;
-      savedIndex = undefined;
+      cursor = 0;
+      tree = undefined;
       fresh.clear();
     },
   };

@@ -17,28 +17,33 @@ export async function hashFile(path: string, size: number): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Hashes the files the cache cannot vouch for; returns path -> sha256 and how many were hashed. */
+/**
+ * Hashes the files the cache cannot vouch for. Returns each entry's sha256 at its index
+ * (undefined for symlinks), how many files were hashed and their bytes.
+ */
 export async function hashEntries(
   root: string,
   entries: readonly LocalEntry[],
   cache: HashCache,
   parallelism = 8,
-): Promise<{ hashes: Map<string, string>; hashed: number; hashedBytes: number }> {
-  const hashes = new Map<string, string>();
-  const todo: LocalEntry[] = [];
-  for (const entry of entries) {
+): Promise<{ hashes: (string | undefined)[]; hashed: number; hashedBytes: number }> {
+  const hashes = new Array<string | undefined>(entries.length);
+  const todo: number[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i] as LocalEntry;
     if (entry.type !== 'file') continue;
     const cached = cache.get(entry);
-    if (cached) hashes.set(entry.path, cached);
-    else todo.push(entry);
+    if (cached) hashes[i] = cached;
+    else todo.push(i);
   }
   let next = 0;
   let hashedBytes = 0;
   const worker = async (): Promise<void> => {
     while (next < todo.length) {
-      const entry = todo[next++] as LocalEntry;
+      const index = todo[next++] as number;
+      const entry = entries[index] as LocalEntry;
       const sha256 = await hashFile(join(root, entry.path), entry.size);
-      hashes.set(entry.path, sha256);
+      hashes[index] = sha256;
       hashedBytes += entry.size;
       cache.set(entry, sha256);
     }

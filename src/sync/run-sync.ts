@@ -1,7 +1,7 @@
 import { realpath, stat } from 'node:fs/promises';
 import { AppError } from '../errors.js';
 import { buildTree, toWireEntry, toWireManifest, type Tree, type TreeEntry } from '../workspace/manifest.js';
-import { applyDelta, deltaBetween, entriesByPath, type TreeDelta } from '../workspace/tree-delta.js';
+import { applyDelta, deltaBetween, type TreeDelta } from '../workspace/tree-delta.js';
 import { hashCachePath, loadHashCache } from './hash-cache.js';
 import { hashEntries } from './hash-files.js';
 import { createProgress } from './progress.js';
@@ -110,9 +110,12 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
     }
   }
 
+  // The last synced tree (what a delta is made against), read before hashing so that the hash
+  // lookups share its strings.
+  const last = cache.savedTree();
   const { hashes, hashed } = await hashEntries(root, local, cache);
   phase('hash');
-  const entries: TreeEntry[] = local.map((entry) =>
+  const entries: TreeEntry[] = local.map((entry, i) =>
     entry.type === 'symlink'
       ? { type: 'symlink', path: entry.path, target: entry.target ?? '' }
       : {
@@ -120,19 +123,17 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
           path: entry.path,
           size: entry.size,
           executable: (entry.mode & 0o100) !== 0,
-          sha256: hashes.get(entry.path) ?? '',
+          sha256: hashes[i] ?? '',
         },
   );
   // The server's own rules, checked here first so that the error names the local file. Against
   // the last synced tree (valid when it was saved) only what changed needs checking.
-  const last = cache.savedTree();
   let tree: Tree;
   let change: TreeDelta | undefined;
   try {
     if (last) {
-      const byPath = entriesByPath(last);
-      change = deltaBetween(last, entries, byPath);
-      tree = applyDelta(last, change, unlimited, byPath);
+      change = deltaBetween(last, entries);
+      tree = applyDelta(last, change, unlimited);
     } else {
       tree = buildTree(entries, unlimited);
     }

@@ -103,16 +103,41 @@ export function sameEntry(a: TreeEntry, b: TreeEntry): boolean {
   return b.type === 'file' && a.size === b.size && a.sha256 === b.sha256 && a.executable === b.executable;
 }
 
-/** The sha256 of a canonical rendering of the entries: equal trees have equal digests. */
+/**
+ * The sha256 of a canonical rendering of the entries: equal trees have equal digests. Per entry,
+ * `f\0<path>\0<size>\0<x|->\0<sha256>\n` or `l\0<path>\0<target>\n`, in UTF-8. Rendered into one
+ * reused buffer rather than a string per entry: for 10,000 entries those strings were most of
+ * the collector's work in a one-file re-sync.
+ */
 export function treeDigest(entries: readonly TreeEntry[]): string {
   const hash = createHash('sha256');
+  let buffer = Buffer.allocUnsafe(64 * 1024);
+  let at = 0;
   for (const entry of entries) {
-    hash.update(
-      entry.type === 'symlink'
-        ? `l\0${entry.path}\0${entry.target}\n`
-        : `f\0${entry.path}\0${entry.size}\0${entry.executable ? 'x' : '-'}\0${entry.sha256}\n`,
-    );
+    const symlink = entry.type === 'symlink';
+    // A UTF-16 unit is at most 3 bytes of UTF-8; 100 covers the rest of the line.
+    const need = 3 * (entry.path.length + (symlink ? entry.target.length : 0)) + 100;
+    if (at + need > buffer.length) {
+      hash.update(buffer.subarray(0, at));
+      at = 0;
+      if (need > buffer.length) buffer = Buffer.allocUnsafe(need);
+    }
+    buffer[at++] = symlink ? 0x6c : 0x66; // l, f
+    buffer[at++] = 0;
+    at += buffer.write(entry.path, at, 'utf8');
+    buffer[at++] = 0;
+    if (symlink) {
+      at += buffer.write(entry.target, at, 'utf8');
+    } else {
+      at += buffer.write(String(entry.size), at, 'latin1');
+      buffer[at++] = 0;
+      buffer[at++] = entry.executable ? 0x78 : 0x2d; // x, -
+      buffer[at++] = 0;
+      at += buffer.write(entry.sha256, at, 'latin1');
+    }
+    buffer[at++] = 0x0a;
   }
+  hash.update(buffer.subarray(0, at));
   return hash.digest('hex');
 }
 

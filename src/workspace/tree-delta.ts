@@ -8,11 +8,6 @@ export interface TreeDelta {
   removed: readonly string[];
 }
 
-/** A tree's entries by path. */
-export function entriesByPath(tree: Tree): Map<string, TreeEntry> {
-  return new Map(tree.entries.map((e) => [e.path, e]));
-}
-
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Index of the first entry whose path is >= `path` (entries are sorted by path). */
@@ -27,20 +22,33 @@ function lowerBound(entries: readonly TreeEntry[], path: string): number {
   return lo;
 }
 
-/** The delta that turns `base` into the tree of exactly `entries`. */
-export function deltaBetween(
-  base: Tree,
-  entries: readonly TreeEntry[],
-  before: ReadonlyMap<string, TreeEntry> = entriesByPath(base),
-): TreeDelta {
+/** The entry of `path` in sorted entries, by binary search (no index to build for a few lookups). */
+export function findEntry(entries: readonly TreeEntry[], path: string): TreeEntry | undefined {
+  const entry = entries[lowerBound(entries, path)];
+  return entry?.path === path ? entry : undefined;
+}
+
+/**
+ * The delta that turns `base` into the tree of exactly `entries`, both sorted by path: one merge
+ * of the two lists, without an index of either.
+ */
+export function deltaBetween(base: Tree, entries: readonly TreeEntry[]): TreeDelta {
   const changes: TreeEntry[] = [];
-  const gone = new Set(before.keys());
+  const removed: string[] = [];
+  const old = base.entries;
+  let j = 0;
   for (const entry of entries) {
-    const old = before.get(entry.path);
-    gone.delete(entry.path);
-    if (!old || !sameEntry(old, entry)) changes.push(entry);
+    while (j < old.length && (old[j] as TreeEntry).path < entry.path)
+      removed.push((old[j++] as TreeEntry).path);
+    const same = j < old.length ? (old[j] as TreeEntry) : undefined;
+    if (same?.path === entry.path) {
+      j += 1;
+      if (sameEntry(same, entry)) continue;
+    }
+    changes.push(entry);
   }
-  return { changes, removed: [...gone] };
+  while (j < old.length) removed.push((old[j++] as TreeEntry).path);
+  return { changes, removed };
 }
 
 /**
@@ -48,19 +56,16 @@ export function deltaBetween(
  * touches: the changed and removed paths, the symlink targets, and the conflicts a changed path
  * can create (a parent that is a file or symlink; entries below a path that became a file or
  * symlink). Everything else was validated when `base` was built. Costs O(k log n) checks plus
- * one pass to merge and digest, instead of validating all n paths again.
+ * one pass to merge and digest, instead of validating (or indexing) all n paths again.
  */
-export function applyDelta(
-  base: Tree,
-  delta: TreeDelta,
-  limits: TreeLimits,
-  before: ReadonlyMap<string, TreeEntry> = entriesByPath(base),
-): Tree {
+export function applyDelta(base: Tree, delta: TreeDelta, limits: TreeLimits): Tree {
+  // A few binary searches per changed path: cheaper than indexing every path of the base.
+  const before = (path: string): TreeEntry | undefined => findEntry(base.entries, path);
   const removed = new Set<string>();
   let bytes = base.bytes;
   for (const path of delta.removed) {
     parseRelativePath(path);
-    const old = before.get(path);
+    const old = before(path);
     if (!old)
       throw new AppError(
         'INVALID_MANIFEST',
@@ -76,12 +81,12 @@ export function applyDelta(
     if (changed.has(entry.path) || removed.has(entry.path))
       throw new AppError('PATH_CONFLICT', `${JSON.stringify(entry.path)} appears twice`);
     if (entry.type === 'symlink') resolveSymlinkTarget(entry.path, entry.target);
-    const old = before.get(entry.path);
+    const old = before(entry.path);
     if (old?.type === 'file') bytes -= old.size;
     if (entry.type === 'file') bytes += entry.size;
     changed.set(entry.path, entry);
   }
-  const files = base.files - removed.size + [...changed.keys()].filter((p) => !before.has(p)).length;
+  const files = base.files - removed.size + [...changed.keys()].filter((p) => !before(p)).length;
   if (files > limits.maxFiles) {
     throw new AppError(
       'TOO_MANY_FILES',
@@ -96,7 +101,7 @@ export function applyDelta(
   }
   const added = [...changed.values()].sort((a, b) => compare(a.path, b.path));
   const inNewTree = (path: string): TreeEntry | undefined =>
-    changed.get(path) ?? (removed.has(path) ? undefined : before.get(path));
+    changed.get(path) ?? (removed.has(path) ? undefined : before(path));
   for (const entry of added) {
     // Its parents must be directories in the new tree...
     for (const dir of parentDirs(entry.path)) {

@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import { blobPath, type WorkspaceLayout } from './layout.js';
 import { sameEntry, type Tree, type TreeEntry } from './manifest.js';
 import { forEachLimit } from './mutex.js';
-import { parentDirs } from './paths.js';
 
 const parallelism = 32;
 
@@ -27,13 +26,14 @@ export async function materializeTree(layout: WorkspaceLayout, id: string, tree:
   const dir = join(layout.trees, id);
   try {
     await mkdir(dir);
-    const dirs = new Set<string>();
-    for (const entry of tree.entries) for (const parent of parentDirs(entry.path)) dirs.add(parent);
+    const dirs = dirsOf(tree.entries);
     // Parents before children: sorting by depth lets each level go in parallel.
     const byDepth = new Map<number, string[]>();
     for (const d of dirs) {
       const depth = d.split('/').length;
-      byDepth.set(depth, [...(byDepth.get(depth) ?? []), d]);
+      const level = byDepth.get(depth);
+      if (level) level.push(d);
+      else byDepth.set(depth, [d]);
     }
     for (const depth of [...byDepth.keys()].sort((a, b) => a - b)) {
       await forEachLimit(byDepth.get(depth) ?? [], parallelism, (d) => mkdir(join(dir, d)));
@@ -54,7 +54,22 @@ export async function materializeTree(layout: WorkspaceLayout, id: string, tree:
 /** The directories a tree's entries need. */
 export function dirsOf(entries: readonly TreeEntry[]): Set<string> {
   const dirs = new Set<string>();
-  for (const entry of entries) for (const parent of parentDirs(entry.path)) dirs.add(parent);
+  let previous = '';
+  for (const entry of entries) {
+    // Sorted entries come directory by directory: most share the previous one's parent, and a
+    // directory already known has all its parents known too.
+    const slash = entry.path.lastIndexOf('/');
+    if (slash === -1) continue;
+    const parent = entry.path.slice(0, slash);
+    if (parent === previous) continue;
+    previous = parent;
+    for (
+      let dir = parent;
+      dir !== '' && !dirs.has(dir);
+      dir = dir.slice(0, Math.max(dir.lastIndexOf('/'), 0))
+    )
+      dirs.add(dir);
+  }
   return dirs;
 }
 
@@ -76,15 +91,24 @@ export async function patchTree(
   const fromId = from.id;
   const dir = join(layout.trees, fromId);
   try {
-    const before = new Map(from.entries.map((e) => [e.path, e]));
+    // Both sorted by path: one merge finds what to unlink (gone or replaced) and what to link.
     const add: TreeEntry[] = [];
+    const drop: string[] = [];
+    const old = from.entries;
+    let j = 0;
     for (const entry of tree.entries) {
-      const old = before.get(entry.path);
-      if (old && sameEntry(old, entry)) before.delete(entry.path);
-      else add.push(entry);
+      while (j < old.length && (old[j] as TreeEntry).path < entry.path)
+        drop.push((old[j++] as TreeEntry).path);
+      const same = old[j];
+      if (same?.path === entry.path) {
+        j += 1;
+        if (sameEntry(same, entry)) continue;
+        drop.push(same.path);
+      }
+      add.push(entry);
     }
-    // Everything left in `before` is gone or replaced.
-    await forEachLimit([...before.keys()], parallelism, (path) => unlink(join(dir, path)));
+    while (j < old.length) drop.push((old[j++] as TreeEntry).path);
+    await forEachLimit(drop, parallelism, (path) => unlink(join(dir, path)));
     const oldDirs = from.dirs;
     const newDirs = dirsOf(tree.entries);
     const emptied = [...oldDirs].filter((d) => !newDirs.has(d)).sort((a, b) => depth(b) - depth(a));

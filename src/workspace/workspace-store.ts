@@ -284,7 +284,12 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
       if (until > now()) keepBlobs.add(sha);
       else state.retained.delete(sha);
     }
-    const trees = [state.current?.tree, state.sync?.tree, ...[...state.leases.values()].map((l) => l.tree)];
+    // A set: runs usually lease the current tree itself.
+    const trees = new Set([
+      state.current?.tree,
+      state.sync?.tree,
+      ...[...state.leases.values()].map((l) => l.tree),
+    ]);
     for (const tree of trees) {
       for (const entry of tree?.entries ?? []) if (entry.type === 'file') keepBlobs.add(entry.sha256);
     }
@@ -315,10 +320,12 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
         emptyTrash(trashed);
       }
     }
-    for (const name of await readdir(state.layout.blobs)) {
-      const sha = name.replace(/\.x$/, '');
+    // The blobs the store knows (every blob written or found at start-up), not a listing of the
+    // directory: a commit's collection then costs no system call per blob that stays.
+    for (const sha of [...state.blobs]) {
       if (keepBlobs.has(sha)) continue;
-      await rm(join(state.layout.blobs, name), { force: true });
+      await rm(blobPath(state.layout, sha, false), { force: true });
+      await rm(blobPath(state.layout, sha, true), { force: true });
       state.blobs.delete(sha);
     }
   }
@@ -417,7 +424,8 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
         if (state.current?.tree.digest === tree.digest) return { unchanged: true, summary: summarize(state) };
         checkTotal(state, tree);
         const missing = new Map<string, number>();
-        for (const entry of tree.entries) {
+        // A delta's other entries are the current tree's, whose blobs are all here.
+        for (const entry of request.kind === 'delta' ? request.delta.changes : tree.entries) {
           if (entry.type === 'file' && !state.blobs.has(entry.sha256)) missing.set(entry.sha256, entry.size);
         }
         const sync: SyncSession = {
@@ -761,14 +769,24 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
 }
 
 function diff(previous: Tree | undefined, next: Tree): { added: number; updated: number; removed: number } {
-  const before = new Map((previous?.entries ?? []).map((e) => [e.path, e]));
+  // Both sorted by path: one merge.
+  const old = previous?.entries ?? [];
   let added = 0;
   let updated = 0;
+  let removed = 0;
+  let j = 0;
   for (const entry of next.entries) {
-    const old = before.get(entry.path);
-    before.delete(entry.path);
-    if (!old) added += 1;
-    else if (!sameEntry(old, entry)) updated += 1;
+    while (j < old.length && (old[j] as TreeEntry).path < entry.path) {
+      removed += 1;
+      j += 1;
+    }
+    const same = old[j];
+    if (same?.path === entry.path) {
+      j += 1;
+      if (!sameEntry(same, entry)) updated += 1;
+    } else {
+      added += 1;
+    }
   }
-  return { added, updated, removed: before.size };
+  return { added, updated, removed: removed + old.length - j };
 }

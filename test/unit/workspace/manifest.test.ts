@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/errors.js';
-import { buildTree, toWireManifest, type TreeEntry } from '../../../src/workspace/manifest.js';
+import { buildTree, toWireManifest, treeDigest, type TreeEntry } from '../../../src/workspace/manifest.js';
 import { parseManifest } from '../../../src/workspace/wire-manifest.js';
 
 const sha = (c: string): string => c.repeat(64);
@@ -131,5 +132,41 @@ describe('parseManifest', () => {
     ],
   ])('refuses %s', (_label, manifest, code) => {
     expect(codeOf(() => parseManifest(manifest, limits))).toBe(code);
+  });
+});
+
+describe('treeDigest', () => {
+  it('is the sha256 of the canonical lines, whatever their length or script', () => {
+    const entries: TreeEntry[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const path = `dir-${i % 7}/${'ñ日本'.repeat(i % 50)}file-${i}\u{1F600}.txt`;
+      entries.push(
+        i % 5 === 0
+          ? { type: 'symlink', path, target: `../${'t'.repeat(i % 300)}` }
+          : {
+              type: 'file',
+              path,
+              size: i * 37,
+              executable: i % 3 === 0,
+              sha256: createHash('sha256').update(String(i)).digest('hex'),
+            },
+      );
+    }
+    entries.push({
+      type: 'file',
+      path: 'x'.repeat(40_000),
+      size: 1,
+      executable: false,
+      sha256: 'a'.repeat(64),
+    });
+    const lines = entries
+      .map((e) =>
+        e.type === 'symlink'
+          ? `l\0${e.path}\0${e.target}\n`
+          : `f\0${e.path}\0${e.size}\0${e.executable ? 'x' : '-'}\0${e.sha256}\n`,
+      )
+      .join('');
+    expect(treeDigest(entries)).toBe(createHash('sha256').update(lines, 'utf8').digest('hex'));
+    expect(treeDigest([])).toBe(createHash('sha256').digest('hex'));
   });
 });

@@ -1,7 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/errors.js';
-import { buildTree, type TreeEntry } from '../../../src/workspace/manifest.js';
-import { applyDelta, type TreeDelta } from '../../../src/workspace/tree-delta.js';
+import { buildTree, sameEntry, type TreeEntry } from '../../../src/workspace/manifest.js';
+import { parentDirs } from '../../../src/workspace/paths.js';
+import { applyDelta, deltaBetween, type TreeDelta } from '../../../src/workspace/tree-delta.js';
+import { dirsOf } from '../../../src/workspace/tree-writer.js';
 
 const limits = { maxFiles: 100, maxBytes: 1000 };
 const file = (path: string, size = 1, sha = 'a'): TreeEntry => ({
@@ -103,5 +106,54 @@ describe('applyDelta', () => {
       applyDelta(base, { changes: [file('src/a.ts', 997)], removed: [] }, { maxFiles: 100, maxBytes: 1000 })
         .bytes,
     ).toBe(1000);
+  });
+});
+
+describe('deltaBetween, applyDelta and dirsOf on random trees', () => {
+  // Paths from a small alphabet, so that trees share, replace and nest paths often.
+  const segment = fc.constantFrom('a', 'b', 'c', 'a.b', 'z');
+  const path = fc.array(segment, { minLength: 1, maxLength: 4 }).map((parts) => parts.join('/'));
+  const entry = fc
+    .tuple(path, fc.integer({ min: 0, max: 3 }), fc.boolean())
+    .map(([p, content, executable]): TreeEntry => ({
+      type: 'file',
+      path: p,
+      size: content,
+      executable,
+      sha256: String(content).repeat(64),
+    }));
+  // A valid tree: no path below another path that is a file.
+  const tree = fc.array(entry, { maxLength: 30 }).map((entries) => {
+    const byPath = new Map(entries.map((e) => [e.path, e]));
+    const kept = [...byPath.values()].filter((e) => !parentDirs(e.path).some((d) => byPath.has(d)));
+    return buildTree(kept, { maxFiles: 1000, maxBytes: 1_000_000 });
+  });
+
+  it('turns any tree into any other, with the digest buildTree gives', () => {
+    fc.assert(
+      fc.property(tree, tree, (from, to) => {
+        const delta = deltaBetween(from, to.entries);
+        const made = applyDelta(from, delta, { maxFiles: 1000, maxBytes: 1_000_000 });
+        expect(made.entries).toEqual(to.entries);
+        expect(made.digest).toBe(to.digest);
+        expect(made.bytes).toBe(to.bytes);
+        // Only what differs travels.
+        const unchanged = to.entries.filter((e) =>
+          from.entries.some((o) => o.path === e.path && sameEntry(o, e)),
+        );
+        expect(delta.changes.length).toBe(to.entries.length - unchanged.length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('dirsOf lists exactly the parents of every entry', () => {
+    fc.assert(
+      fc.property(tree, (t) => {
+        const expected = new Set(t.entries.flatMap((e) => parentDirs(e.path)));
+        expect(dirsOf(t.entries)).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
