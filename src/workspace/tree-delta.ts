@@ -132,12 +132,25 @@ export function applyDelta(base: Tree, delta: TreeDelta, limits: TreeLimits): Tr
       );
     }
   }
-  // Merge the sorted base (minus what changed) with the sorted changes.
+  // Merge the sorted base with the sorted changes and removals, by comparison only (no lookup
+  // per base entry): a removed path is dropped, a changed one replaced, a new one inserted.
+  const gone = [...removed].sort(compare);
   const entries: TreeEntry[] = [];
+  let r = 0;
   let j = 0;
   for (const old of base.entries) {
-    if (removed.has(old.path) || changed.has(old.path)) continue;
+    while (r < gone.length && (gone[r] as string) < old.path) r += 1;
+    if (gone[r] === old.path) {
+      r += 1;
+      continue;
+    }
     while (j < added.length && (added[j] as TreeEntry).path < old.path) entries.push(added[j++] as TreeEntry);
+    const replacement = added[j];
+    if (replacement?.path === old.path) {
+      entries.push(replacement);
+      j += 1;
+      continue;
+    }
     entries.push(old);
   }
   while (j < added.length) entries.push(added[j++] as TreeEntry);
