@@ -12,6 +12,8 @@ import type { LocalEntry } from './walk.js';
  * digest is known without hashing or validating anything.
  */
 export interface HashCache {
+  /** The project directory it describes. */
+  readonly root: string;
   get(entry: LocalEntry): string | undefined;
   set(entry: LocalEntry, sha256: string): void;
   /**
@@ -215,6 +217,7 @@ export async function loadHashCache(file: string, root: string): Promise<HashCac
   };
 
   return {
+    root,
     get,
     set(entry, sha256) {
       fresh.set(entry.path, { entry, sha256 });

@@ -2,7 +2,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { AppError } from '../errors.js';
 import { buildTree, toWireEntry, toWireManifest, type Tree, type TreeEntry } from '../workspace/manifest.js';
 import { applyDelta, deltaBetween, type TreeDelta } from '../workspace/tree-delta.js';
-import { hashCachePath, loadHashCache } from './hash-cache.js';
+import { hashCachePath, loadHashCache, type HashCache } from './hash-cache.js';
 import { hashEntries } from './hash-files.js';
 import { createProgress } from './progress.js';
 import {
@@ -22,6 +22,11 @@ export interface SyncOptions {
   token?: string | undefined;
   /** Hash cache file (default: under the user's cache directory). */
   cacheFile?: string | undefined;
+  /**
+   * A hash cache kept across syncs (--watch): loaded once, then held in memory and saved after
+   * each sync, instead of read back from its file every time.
+   */
+  cache?: HashCache | undefined;
   /** Where progress goes (default stderr). */
   progressStream?: NodeJS.WriteStream | undefined;
   /** Batches uploaded at once. */
@@ -73,7 +78,10 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
   // failure from counting as unhandled meanwhile.)
   const asking = client.get();
   asking.catch(() => undefined);
-  const loading = loadHashCache(options.cacheFile ?? hashCachePath(root), root);
+  const loading =
+    options.cache?.root === root
+      ? Promise.resolve(options.cache)
+      : loadHashCache(options.cacheFile ?? hashCachePath(root), root);
   const local = await walkProject(root);
   phase('walk');
   const cache = await loading;

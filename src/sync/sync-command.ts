@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
+import { hashCachePath, loadHashCache } from './hash-cache.js';
 import { parseArgs } from 'node:util';
 import { formatBytes } from './progress.js';
 import { syncOnce, type SyncOptions, type SyncReport } from './run-sync.js';
@@ -66,6 +68,15 @@ export async function runSyncCommand(
   }
   const dir = positionals[0] ?? '.';
   const options: SyncOptions = { dir, url: values.url, workspace: values.workspace, token };
+  if (values.watch) {
+    // One hash cache for the whole watch, held in memory between syncs.
+    try {
+      const root = await realpath(dir);
+      options.cache = await loadHashCache(hashCachePath(root), root);
+    } catch {
+      // the first sync reports the missing directory
+    }
+  }
   const once = async (): Promise<void> => {
     const report = await syncOnce(options);
     out.write(values.json ? `${JSON.stringify(report)}\n` : `${describe(report, dir)}\n`);

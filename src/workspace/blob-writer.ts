@@ -4,9 +4,10 @@ import { open, rename, rm } from 'node:fs/promises';
 import { AppError } from '../errors.js';
 
 /**
- * Writes one blob: bytes go to a temp file while they are hashed; only when size and sha256 match
- * what was declared is the file made read-only and renamed into the blob directory, so a blob in
- * the store is always whole and correct.
+ * Writes one streamed (large) blob: bytes go to a temp file while they are hashed; only when size
+ * and sha256 match what was declared is the file made read-only and renamed into the blob
+ * directory, so such a blob in the store is always whole and correct. Small blobs are checked in
+ * memory first and written in place (`storeSmallBlob`).
  */
 export interface BlobWriter {
   write(chunk: Uint8Array): Promise<void>;
@@ -132,6 +133,52 @@ export function publishFile(tmpPath: string, destination: string, data: Buffer):
             if (renameError) fail(renameError);
             else resolve();
           });
+        });
+      };
+      from(0);
+    });
+  });
+}
+
+/**
+ * Writes a small blob, already verified in memory, directly under its final name: one file
+ * created, one rename fewer than a temp file would take. The name is taken with
+ * O_EXCL; if it exists (left by an interrupted upload), the blob is written aside and renamed over
+ * it. Until the upload ends the file may be partial, which nothing sees: trees link blobs only
+ * at commit, after every upload has finished, and a restart trusts only committed trees' blobs.
+ */
+export function storeSmallBlob(tmpPath: string, destination: string, data: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    openCallback(destination, 'wx', 0o444, (openError, fd) => {
+      if (openError?.code === 'EEXIST') {
+        publishFile(tmpPath, destination, data).then(resolve, reject);
+        return;
+      }
+      if (openError) {
+        reject(openError);
+        return;
+      }
+      const fail = (error: Error): void => {
+        close(fd, () => {
+          unlink(destination, () => {
+            reject(error);
+          });
+        });
+      };
+      const from = (offset: number): void => {
+        if (offset >= data.length) {
+          close(fd, (closeError) => {
+            if (closeError)
+              unlink(destination, () => {
+                reject(closeError);
+              });
+            else resolve();
+          });
+          return;
+        }
+        write(fd, data, offset, data.length - offset, null, (writeError, written) => {
+          if (writeError) fail(writeError);
+          else from(offset + written);
         });
       };
       from(0);

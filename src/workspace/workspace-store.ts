@@ -3,7 +3,13 @@ import { mkdir, readdir, readFile, readlink, rename, rm, stat, utimes, writeFile
 import { basename, join } from 'node:path';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { createBlobWriter, createTmpNames, publishFile, smallBlobBytes, writeBlob } from './blob-writer.js';
+import {
+  createBlobWriter,
+  createTmpNames,
+  smallBlobBytes,
+  storeSmallBlob,
+  writeBlob,
+} from './blob-writer.js';
 import { blobPath, newTreeId, workspaceLayout, type WorkspaceLayout } from './layout.js';
 import { buildTree, sameEntry, type FileEntry, type Tree, type TreeEntry } from './manifest.js';
 import { createMutex } from './mutex.js';
@@ -366,9 +372,16 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
       const committedAt = (await stat(join(layout.trees, `${id}.json`))).mtimeMs;
       state.current = { id, tree, committedAt };
     }
+    // Only the current tree's blobs are trusted after a restart: they were whole when it was
+    // committed. Any other may be one an upload was writing in place when the process died (small
+    // blobs are written under their final name, after their hash was checked in memory).
+    const committed = new Set<string>();
+    for (const entry of state.current?.tree.entries ?? [])
+      if (entry.type === 'file') committed.add(entry.sha256);
     for (const name of await readdir(layout.blobs)) {
-      if (name.endsWith('.tmp')) await rm(join(layout.blobs, name), { force: true });
-      else if (!name.endsWith('.x')) state.blobs.add(name);
+      const sha = name.replace(/\.x$/, '');
+      if (!committed.has(sha)) await rm(join(layout.blobs, name), { force: true });
+      else if (sha === name) state.blobs.add(name);
     }
     workspaces.set(key(info.owner, info.name), state);
     schedule(state);
@@ -518,7 +531,7 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
             if (actual !== sha256) {
               throw new AppError('HASH_MISMATCH', `blob declared as ${sha256} hashes to ${actual}`);
             }
-            const tracked = publishFile(
+            const tracked = storeSmallBlob(
               tmpName(state.layout.tmp, sha256),
               blobPath(state.layout, sha256, false),
               data,

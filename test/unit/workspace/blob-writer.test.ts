@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { publishFile } from '../../../src/workspace/blob-writer.js';
+import { publishFile, storeSmallBlob } from '../../../src/workspace/blob-writer.js';
 
 describe('publishFile', () => {
   let dir: string;
@@ -42,5 +42,36 @@ describe('publishFile', () => {
       publishFile(join(dir, 'tmp', 't4'), join(dir, 'no-such-dir', 'b4'), Buffer.from('x')),
     ).rejects.toThrow(/ENOENT/);
     expect(await readdir(join(dir, 'tmp'))).toEqual([]);
+  });
+});
+
+describe('storeSmallBlob', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mms-small-blob-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes a read-only file under its final name, without a temp file', async () => {
+    await storeSmallBlob(join(dir, 'tmp-1'), join(dir, 'blob'), Buffer.from('small'));
+    expect(await readFile(join(dir, 'blob'), 'utf8')).toBe('small');
+    expect((await stat(join(dir, 'blob'))).mode & 0o777).toBe(0o444);
+    expect(await readdir(dir)).toEqual(['blob']);
+  });
+
+  it('replaces a file left under that name, through a temp file renamed over it', async () => {
+    await writeFile(join(dir, 'blob'), 'sm', { mode: 0o444 });
+    await storeSmallBlob(join(dir, 'tmp-2'), join(dir, 'blob'), Buffer.from('small'));
+    expect(await readFile(join(dir, 'blob'), 'utf8')).toBe('small');
+    expect(await readdir(dir)).toEqual(['blob']);
+  });
+
+  it('fails cleanly where it cannot create the file', async () => {
+    await expect(
+      storeSmallBlob(join(dir, 'tmp-3'), join(dir, 'missing', 'blob'), Buffer.from('x')),
+    ).rejects.toThrow(/ENOENT/);
+    expect(await readdir(dir)).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { lstat, mkdtemp, readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
@@ -565,6 +565,21 @@ describe('ownership, expiry and restart', () => {
     expect((await reopened.beginSync(owner, 'app', manifest(v1))).unchanged).toBe(true);
     const more = await reopened.beginSync(owner, 'app', manifest({ ...v1, n: { content: 'readme\n' } }));
     expect(more.unchanged ? null : more.missing).toEqual([]);
+    await reopened.idle();
+  });
+
+  it('trusts after a restart only the blobs of the current tree, asking again for any other', async () => {
+    await sync('app', v1);
+    await store.idle();
+    // What an upload that died half way leaves: a blob file under its final name, cut short.
+    const lease = store.lease(owner, 'app');
+    const blobs = join(lease.dir, '..', '..', 'blobs');
+    lease.release();
+    await writeFile(join(blobs, sha('half written')), 'half');
+    const reopened = await openStore();
+    expect(await readdir(blobs)).not.toContain(sha('half written'));
+    const begun = await reopened.beginSync(owner, 'app', manifest({ ...v1, n: { content: 'half written' } }));
+    expect(begun.unchanged ? null : begun.missing).toEqual([{ sha256: sha('half written'), size: 12 }]);
     await reopened.idle();
   });
 
