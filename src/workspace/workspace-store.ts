@@ -4,6 +4,7 @@ import { basename, join } from 'node:path';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import {
+  blobWriterThread,
   createBlobWriter,
   createTmpNames,
   smallBlobBytes,
@@ -99,8 +100,13 @@ export interface WorkspaceStore {
 }
 
 const useFlushMs = 10_000;
-/** Small blobs written at once during an upload. */
+/** Streamed blobs written at once during an upload. */
 const writeParallelism = 32;
+/** Small blobs of one upload being written at once (each held in memory until it is), and their bytes. */
+const wholeInFlight = 512;
+const wholeInFlightBytes = 8 * 1024 * 1024;
+/** Small blobs an upload writes itself before it hands the rest to the writer thread. */
+const threadAfterBlobs = 64;
 
 /** The workspace store: content-addressed blobs per workspace, trees of hard links, atomic switch. */
 export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
@@ -475,6 +481,8 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
       let batchFiles = 0;
       const open = new Set<Awaited<ReturnType<typeof createBlobWriter>>>();
       const writing = new Set<Promise<void>>();
+      let wholeBlobs = 0;
+      let inFlightBytes = 0;
       let failure: unknown;
       const settle = async (limit: number): Promise<void> => {
         while (writing.size > limit) await Promise.race(writing);
@@ -531,7 +539,11 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
             if (actual !== sha256) {
               throw new AppError('HASH_MISMATCH', `blob declared as ${sha256} hashes to ${actual}`);
             }
-            const tracked = storeSmallBlob(
+            wholeBlobs += 1;
+            inFlightBytes += data.length;
+            // Past a few dozen blobs (a first sync, a big change), the writer thread takes them.
+            const write = wholeBlobs > threadAfterBlobs ? blobWriterThread().write : storeSmallBlob;
+            const tracked = write(
               tmpName(state.layout.tmp, sha256),
               blobPath(state.layout, sha256, false),
               data,
@@ -544,8 +556,13 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
               },
             );
             writing.add(tracked);
-            void tracked.finally(() => writing.delete(tracked));
-            return writing.size >= writeParallelism ? settle(writeParallelism - 1) : undefined;
+            void tracked.finally(() => {
+              writing.delete(tracked);
+              inFlightBytes -= data.length;
+            });
+            return writing.size >= wholeInFlight || inFlightBytes >= wholeInFlightBytes
+              ? settle(Math.min(writing.size - 1, wholeInFlight - 1))
+              : undefined;
           },
           start: async (sha256, size) => {
             accept(sha256, size);

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { publishFile, storeSmallBlob } from '../../../src/workspace/blob-writer.js';
+import { blobWriterThread, publishFile, storeSmallBlob } from '../../../src/workspace/blob-writer.js';
 
 describe('publishFile', () => {
   let dir: string;
@@ -73,5 +73,45 @@ describe('storeSmallBlob', () => {
       storeSmallBlob(join(dir, 'tmp-3'), join(dir, 'missing', 'blob'), Buffer.from('x')),
     ).rejects.toThrow(/ENOENT/);
     expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+describe('blobWriterThread', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mms-blob-thread-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes many blobs in batches, each whole and read-only, from views into shared chunks', async () => {
+    const chunk = Buffer.alloc(64 * 1024);
+    for (let i = 0; i < chunk.length; i++) chunk[i] = i % 251;
+    const writer = blobWriterThread();
+    const count = 600;
+    await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        writer.write(join(dir, `t${i}`), join(dir, `b${i}`), chunk.subarray(i * 100, i * 100 + 3000)),
+      ),
+    );
+    const names = await readdir(dir);
+    expect(names).toHaveLength(count);
+    expect(await readFile(join(dir, 'b7'))).toEqual(chunk.subarray(700, 3700));
+    expect((await stat(join(dir, 'b599'))).mode & 0o777).toBe(0o444);
+  });
+
+  it('replaces a name left over, and fails only the blob it cannot write', async () => {
+    await writeFile(join(dir, 'left'), 'cut');
+    const writer = blobWriterThread();
+    const results = await Promise.allSettled([
+      writer.write(join(dir, 't1'), join(dir, 'left'), Buffer.from('whole')),
+      writer.write(join(dir, 't2'), join(dir, 'missing', 'b'), Buffer.from('x')),
+      writer.write(join(dir, 't3'), join(dir, 'fine'), Buffer.alloc(0)),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'ENOENT' });
+    expect(await readFile(join(dir, 'left'), 'utf8')).toBe('whole');
+    expect((await readdir(dir)).sort()).toEqual(['fine', 'left']);
   });
 });

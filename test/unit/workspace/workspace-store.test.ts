@@ -303,6 +303,45 @@ describe('attacks and faults leave the previous tree intact', () => {
     expect(retry.unchanged ? [] : retry.missing.map((m) => m.sha256)).toEqual([sha('two')]);
   });
 
+  it('hands a big upload to the writer thread: every blob whole, an interruption keeps the tree and the blobs written', async () => {
+    const big = await openStore({
+      maxFiles: 1000,
+      maxBytes: 1_000_000,
+      maxTotalBytes: 1_000_000,
+      maxBatchFiles: 1000,
+      maxBatchBytes: 1_000_000,
+    });
+    await sync('app', v1, big);
+    const before = await treeOf('app', big);
+    const files: Record<string, LocalFile> = { ...v1 };
+    const contents = Array.from({ length: 300 }, (_, i) => `file ${i} `.repeat(1 + (i % 17)));
+    contents.forEach((content, i) => (files[`many/f${i}`] = { content }));
+    const begun = await big.beginSync(owner, 'app', manifest(files));
+    if (begun.unchanged) throw new Error('expected a sync');
+    // All frames in one chunk, cut inside the 201st blob.
+    const parts = frames(contents);
+    const cut = Buffer.concat([...parts.slice(0, 401), parts[401]!.subarray(0, 3)]);
+    expect(await codeOf(big.upload(owner, 'app', begun.syncId, body([cut])))).toBe('HASH_MISMATCH');
+    expect(await treeOf('app', big)).toEqual(before);
+
+    const retry = await big.beginSync(owner, 'app', manifest(files));
+    if (retry.unchanged) throw new Error('expected a sync');
+    expect(retry.missing).toHaveLength(100);
+    const wanted = new Set(retry.missing.map((m) => m.sha256));
+    await big.upload(
+      owner,
+      'app',
+      retry.syncId,
+      body([Buffer.concat(frames(contents.filter((c) => wanted.has(sha(c)))))]),
+    );
+    await big.commit(owner, 'app', retry.syncId);
+    const after = await treeOf('app', big);
+    contents.forEach((content, i) => {
+      expect(after[`many/f${i}`]).toBe(content);
+    });
+    await big.idle();
+  });
+
   it.each([
     ['too many files', { maxFiles: 3 }, 'TOO_MANY_FILES'],
     ['too many bytes', { maxBytes: 10 }, 'WORKSPACE_TOO_LARGE'],
