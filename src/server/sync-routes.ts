@@ -2,6 +2,7 @@ import type { Context, Hono } from 'hono';
 import type { AppEnv } from './app-env.js';
 import { AppError, toAppError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { frameHeader } from '../workspace/upload-frames.js';
 import type { WorkspaceStore, WorkspaceSummary } from '../workspace/workspace-store.js';
 
 export interface SyncRouteDeps {
@@ -22,6 +23,11 @@ async function* counted(
     onBytes?.(chunk.byteLength);
     yield chunk;
   }
+}
+
+// eslint-disable-next-line @typescript-eslint/require-await -- an async iterable of one chunk
+async function* single(chunk: Buffer): AsyncIterable<Uint8Array> {
+  yield chunk;
 }
 
 const statusOf: Partial<Record<ErrorCode, number>> = {
@@ -126,14 +132,40 @@ export function mountSyncRoutes(app: Hono<AppEnv>, deps: SyncRouteDeps): void {
     `${base}/:name/syncs`,
     handle(async (c, store, owner) => {
       const manifest = await readJson(c.req.raw, deps.maxManifestBytes);
-      const result = await store.beginSync(owner, c.req.param('name') ?? '', manifest);
+      const name = c.req.param('name') ?? '';
+      const result = await store.beginSync(owner, name, manifest);
       if (result.unchanged) return c.json({ unchanged: true, workspace: shapeSummary(result.summary) });
+      // A small delta may carry its contents: stored as an upload of them would be (same checks),
+      // then, when asked and nothing is missing, committed in the same request.
+      let missing = result.missing;
+      if (result.inline.length > 0) {
+        const frames = result.inline.flatMap((blob) => [
+          frameHeader(blob.sha256, blob.data.length),
+          blob.data,
+        ]);
+        deps.onBytes?.(result.inline.reduce((n, blob) => n + blob.data.length, 0));
+        await store.upload(owner, name, result.syncId, single(Buffer.concat(frames)));
+        const sent = new Set(result.inline.map((blob) => blob.sha256));
+        missing = missing.filter((blob) => !sent.has(blob.sha256));
+      }
+      if (result.commit && missing.length === 0) {
+        const committed = await store.commit(owner, name, result.syncId);
+        return c.json({
+          unchanged: false,
+          committed: true,
+          received: result.inline.length,
+          workspace: shapeSummary(committed.summary),
+          changed: committed.changed,
+        });
+      }
+      let missingBytes = 0;
+      for (const blob of missing) missingBytes += blob.size;
       return c.json(
         {
           unchanged: false,
           sync_id: result.syncId,
-          missing: result.missing,
-          missing_bytes: result.missingBytes,
+          missing,
+          missing_bytes: missingBytes,
           limits: {
             max_batch_bytes: store.limits.maxBatchBytes,
             max_batch_files: store.limits.maxBatchFiles,

@@ -1,6 +1,18 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { AppError } from '../errors.js';
-import { buildTree, toWireEntry, toWireManifest, type Tree, type TreeEntry } from '../workspace/manifest.js';
+import {
+  buildTree,
+  inlineBlobBytes,
+  inlineBlobs,
+  toWireEntry,
+  toWireManifest,
+  type Tree,
+  type TreeEntry,
+  type WireBlob,
+} from '../workspace/manifest.js';
 import { applyDelta, deltaBetween, type TreeDelta } from '../workspace/tree-delta.js';
 import { hashCachePath, loadHashCache, type HashCache } from './hash-cache.js';
 import { hashEntries } from './hash-files.js';
@@ -201,13 +213,26 @@ async function transfer(sync: Transfer): Promise<SyncReport> {
   let delta = false;
   if (last && change && remote?.digest === last.digest) {
     try {
+      const inline = inlineBlobsOf(root, change.changes);
       begun = await client.begin({
         base: last.digest,
         digest: tree.digest,
         changes: change.changes.map(toWireEntry),
         removed: [...change.removed],
+        ...(inline.blobs.length > 0 ? { blobs: inline.blobs } : {}),
+        commit: true,
       });
       delta = true;
+      if (!begun.unchanged && 'committed' in begun) {
+        phase('begin');
+        return done({
+          delta,
+          sentFiles: inline.blobs.length,
+          sentBytes: inline.bytes,
+          ...begun.changed,
+          treeId: begun.workspace.tree_id,
+        });
+      }
     } catch (error) {
       // The workspace moved on meanwhile (another client, a write tool), or the server predates
       // deltas (it refuses the unknown shape as INVALID_MANIFEST): the whole manifest it is.
@@ -219,6 +244,8 @@ async function transfer(sync: Transfer): Promise<SyncReport> {
   begun ??= await client.begin(toWireManifest(tree.entries));
   phase('begin');
   if (begun.unchanged) return done({ unchanged: true, delta, treeId: begun.workspace.tree_id });
+  if ('committed' in begun)
+    throw new SyncError('the server committed a sync it was not asked to', 'INTERNAL', undefined);
 
   try {
     const pathOf = new Map<string, string>();
@@ -264,4 +291,37 @@ async function transfer(sync: Transfer): Promise<SyncReport> {
     await client.abort(begun.sync_id);
     throw error;
   }
+}
+
+/**
+ * The contents of a delta's small changed files, to go along with it (one request for a small
+ * change): at most `inlineBlobs` files of at most `inlineBlobBytes` each. A file that changed
+ * since it was hashed stops the sync (the next one picks the change up).
+ */
+function inlineBlobsOf(root: string, changes: readonly TreeEntry[]): { blobs: WireBlob[]; bytes: number } {
+  const blobs: WireBlob[] = [];
+  const seen = new Set<string>();
+  let bytes = 0;
+  for (const entry of changes) {
+    if (entry.type !== 'file' || entry.size > inlineBlobBytes || seen.has(entry.sha256)) continue;
+    if (blobs.length >= inlineBlobs) break;
+    let data: Buffer;
+    try {
+      data = readFileSync(join(root, entry.path));
+    } catch {
+      continue;
+    }
+    if (data.length !== entry.size) continue;
+    if (createHash('sha256').update(data).digest('hex') !== entry.sha256) {
+      throw new SyncError(
+        `${entry.path} changed while it was being synced; run the sync again`,
+        'HASH_MISMATCH',
+        undefined,
+      );
+    }
+    seen.add(entry.sha256);
+    blobs.push({ sha256: entry.sha256, data: data.toString('base64') });
+    bytes += data.length;
+  }
+  return { blobs, bytes };
 }

@@ -23,6 +23,14 @@ export interface RemoteWorkspace {
 
 export type BeginResponse =
   | { unchanged: true; workspace: RemoteWorkspace }
+  /** A delta that carried every blob it needed and asked to commit: done in one request. */
+  | {
+      unchanged: false;
+      committed: true;
+      received: number;
+      workspace: RemoteWorkspace;
+      changed: { added: number; updated: number; removed: number };
+    }
   | {
       unchanged: false;
       sync_id: string;

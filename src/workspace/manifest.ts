@@ -50,7 +50,23 @@ export interface WireDelta {
   digest: string;
   changes: WireEntry[];
   removed: string[];
+  /**
+   * The contents of small changed files, base64, so that a small change goes in one request: the
+   * server stores those it lacks as an upload would (same checks), ignores the others, and with
+   * `commit` switches to the new tree at once when nothing is missing.
+   */
+  blobs?: WireBlob[] | undefined;
+  commit?: boolean | undefined;
 }
+
+export interface WireBlob {
+  sha256: string;
+  data: string;
+}
+
+/** At most this many blobs, each at most `inlineBlobBytes`, travel inside a delta. */
+export const inlineBlobs = 64;
+export const inlineBlobBytes = 64 * 1024;
 
 /** Validates entries (paths, symlinks, conflicts, limits) and returns them as a Tree. */
 export function buildTree(input: readonly TreeEntry[], limits: TreeLimits): Tree {

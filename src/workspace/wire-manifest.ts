@@ -2,6 +2,8 @@ import * as z from 'zod';
 import { AppError } from '../errors.js';
 import {
   buildTree,
+  inlineBlobBytes,
+  inlineBlobs,
   type Tree,
   type TreeEntry,
   type TreeLimits,
@@ -37,6 +39,21 @@ export const wireDeltaSchema = z
     digest: sha256,
     changes: z.array(wireEntry),
     removed: z.array(z.string()),
+    blobs: z
+      .array(
+        z
+          .object({
+            sha256,
+            data: z
+              .string()
+              .max(Math.ceil(inlineBlobBytes / 3) * 4)
+              .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64'),
+          })
+          .strict(),
+      )
+      .max(inlineBlobs)
+      .optional(),
+    commit: z.boolean().optional(),
   })
   .strict();
 
@@ -63,7 +80,21 @@ function toEntry(entry: WireEntry): TreeEntry {
 
 /** What POST /workspaces/NAME/syncs carries: a whole manifest, or a delta against a base tree. */
 export type SyncRequest =
-  { kind: 'full'; tree: Tree } | { kind: 'delta'; base: string; digest: string; delta: TreeDelta };
+  | { kind: 'full'; tree: Tree }
+  | {
+      kind: 'delta';
+      base: string;
+      digest: string;
+      delta: TreeDelta;
+      /** Contents sent along (`blobs`), decoded, and whether to commit when nothing is missing. */
+      inline: InlineBlob[];
+      commit: boolean;
+    };
+
+export interface InlineBlob {
+  sha256: string;
+  data: Buffer;
+}
 
 /**
  * Parses a sync request. A full manifest is validated whole here; a delta only for its shape (its
@@ -73,8 +104,15 @@ export function parseSyncRequest(raw: unknown, limits: TreeLimits): SyncRequest 
   if (typeof raw === 'object' && raw !== null && 'base' in raw) {
     const parsed = wireDeltaSchema.safeParse(raw);
     if (!parsed.success) throw invalid(parsed.error);
-    const { base, digest, changes, removed } = parsed.data;
-    return { kind: 'delta', base, digest, delta: { changes: changes.map(toEntry), removed } };
+    const { base, digest, changes, removed, blobs, commit } = parsed.data;
+    return {
+      kind: 'delta',
+      base,
+      digest,
+      delta: { changes: changes.map(toEntry), removed },
+      inline: (blobs ?? []).map((blob) => ({ sha256: blob.sha256, data: Buffer.from(blob.data, 'base64') })),
+      commit: commit ?? false,
+    };
   }
   return { kind: 'full', tree: parseManifest(raw, limits) };
 }

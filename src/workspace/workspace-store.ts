@@ -18,7 +18,7 @@ import { parseWorkspaceName } from './paths.js';
 import { dirsOf, ensureExecutableBlob, materializeTree, patchTree, switchCurrent } from './tree-writer.js';
 import { receiveFrames } from './upload-frames.js';
 import { applyDelta } from './tree-delta.js';
-import { parseSyncRequest } from './wire-manifest.js';
+import { parseSyncRequest, type InlineBlob } from './wire-manifest.js';
 import type { SyncSession, WorkspaceState } from './workspace-state.js';
 
 export interface WorkspaceLimits {
@@ -52,7 +52,16 @@ export interface WorkspaceSummary {
 
 export type BeginSyncResult =
   | { unchanged: true; summary: WorkspaceSummary }
-  | { unchanged: false; syncId: string; missing: { sha256: string; size: number }[]; missingBytes: number };
+  | {
+      unchanged: false;
+      syncId: string;
+      missing: { sha256: string; size: number }[];
+      missingBytes: number;
+      /** Of the contents a delta carried, those the sync lacks (to be uploaded as frames). */
+      inline: InlineBlob[];
+      /** Whether the request asked to commit once nothing is missing. */
+      commit: boolean;
+    };
 
 export interface CommitResult {
   summary: WorkspaceSummary;
@@ -464,11 +473,20 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
         );
         let missingBytes = 0;
         for (const size of missing.values()) missingBytes += size;
+        const inline = request.kind === 'delta' ? request.inline : [];
+        const needed = new Set<string>();
         return {
           unchanged: false,
           syncId: sync.id,
           missing: [...missing].map(([sha256, size]) => ({ sha256, size })),
           missingBytes,
+          // Each needed one once; the rest (the server has them, or they are not in the delta) are ignored.
+          inline: inline.filter((blob) => {
+            if (!missing.has(blob.sha256) || needed.has(blob.sha256)) return false;
+            needed.add(blob.sha256);
+            return true;
+          }),
+          commit: request.kind === 'delta' && request.commit,
         };
       });
     },

@@ -4,6 +4,7 @@ import { chmod, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTree } from '../../src/workspace/manifest.js';
 import { connectClient, type TestClient } from '../helpers/clients.js';
 import { cliPath } from '../helpers/paths.js';
 import { waitFor } from '../helpers/processes.js';
@@ -563,5 +564,136 @@ describe('a server without workspaces', () => {
     const response = await fetch(`${local.url}/workspaces/app`);
     expect(response.status).toBe(404);
     expect(((await response.json()) as any).error.code).toBe('WORKSPACES_DISABLED');
+  });
+});
+
+describe('a small delta in one request (contents inline, commit)', () => {
+  type Entry = { path: string; size: number; mode: number; sha256: string };
+  const fileEntry = (path: string, content: string): Entry => ({
+    path,
+    size: Buffer.byteLength(content),
+    mode: 0o644,
+    sha256: sha(content),
+  });
+  const digestFor = (entries: Entry[]): string =>
+    buildTree(
+      entries.map((e) => ({ type: 'file', path: e.path, size: e.size, executable: false, sha256: e.sha256 })),
+      { maxFiles: 1000, maxBytes: 1e9 },
+    ).digest;
+  const post = async (body: unknown): Promise<{ status: number; json: any }> => {
+    const response = await api('/inline/syncs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, json: await response.json() };
+  };
+  const blob = (content: string) => ({ sha256: sha(content), data: Buffer.from(content).toString('base64') });
+  let tree: Entry[] = [];
+
+  beforeAll(async () => {
+    tree = [fileEntry('a.txt', 'one'), fileEntry('keep.txt', 'kept')];
+    const begun = (await (await beginSync('inline', tree)).json()) as any;
+    await api(`/inline/syncs/${begun.sync_id}/blobs`, {
+      method: 'PUT',
+      body: `${sha('one')} 3\none${sha('kept')} 4\nkept`,
+    });
+    expect((await api(`/inline/syncs/${begun.sync_id}/commit`, { method: 'POST' })).status).toBe(200);
+  });
+
+  it('stores the contents it lacks and commits at once', async () => {
+    const next = [fileEntry('a.txt', 'two'), fileEntry('b.txt', 'bee'), fileEntry('keep.txt', 'kept')];
+    const { status, json } = await post({
+      base: digestFor(tree),
+      digest: digestFor(next),
+      changes: [next[0], next[1]],
+      removed: [],
+      blobs: [blob('two'), blob('bee')],
+      commit: true,
+    });
+    expect(status).toBe(200);
+    expect(json).toMatchObject({
+      unchanged: false,
+      committed: true,
+      received: 2,
+      changed: { added: 1, updated: 1, removed: 0 },
+      workspace: { digest: digestFor(next) },
+    });
+    tree = next;
+  });
+
+  it('ignores contents it has or that the delta does not name, and still commits', async () => {
+    const next = [fileEntry('a.txt', 'two'), fileEntry('b.txt', 'bee'), fileEntry('copy.txt', 'kept')];
+    const { status, json } = await post({
+      base: digestFor(tree),
+      digest: digestFor(next),
+      changes: [next[2]],
+      removed: ['keep.txt'],
+      blobs: [blob('kept'), blob('unrelated')],
+      commit: true,
+    });
+    expect(status).toBe(200);
+    expect(json).toMatchObject({ committed: true, received: 0, changed: { added: 1, removed: 1 } });
+    tree = next;
+  });
+
+  it('asks for what it still lacks when a content is not inline, then commits as usual', async () => {
+    const next = [...tree, fileEntry('c.txt', 'sea'), fileEntry('d.txt', 'dee')];
+    const { status, json } = await post({
+      base: digestFor(tree),
+      digest: digestFor(next),
+      changes: [next[3], next[4]],
+      removed: [],
+      blobs: [blob('dee')],
+      commit: true,
+    });
+    expect(status).toBe(201);
+    expect(json.missing).toEqual([{ sha256: sha('sea'), size: 3 }]);
+    await api(`/inline/syncs/${json.sync_id}/blobs`, { method: 'PUT', body: `${sha('sea')} 3\nsea` });
+    const commit = await api(`/inline/syncs/${json.sync_id}/commit`, { method: 'POST' });
+    expect(commit.status).toBe(200);
+    expect(await digestOf('inline')).toBe(digestFor(next));
+    tree = next;
+  });
+
+  it.each([
+    [
+      'content that does not hash to its name',
+      [{ sha256: sha('eee'), data: Buffer.from('EEE').toString('base64') }],
+      400,
+      'HASH_MISMATCH',
+    ],
+    ['content that is not base64', [{ sha256: sha('eee'), data: 'not base64!' }], 400, 'INVALID_MANIFEST'],
+    ['too many contents', Array.from({ length: 65 }, (_, i) => blob(`x${i}`)), 400, 'INVALID_MANIFEST'],
+  ])('refuses %s and leaves the tree as it was', async (_label, blobs, status, code) => {
+    const before = await digestOf('inline');
+    const next = [...tree, fileEntry('e.txt', 'eee')];
+    const response = await post({
+      base: digestFor(tree),
+      digest: digestFor(next),
+      changes: [next.at(-1)],
+      removed: [],
+      blobs,
+      commit: true,
+    });
+    expect(response.status).toBe(status);
+    expect(response.json.error.code).toBe(code);
+    expect(await digestOf('inline')).toBe(before);
+  });
+
+  it('the sync CLI sends a one-file change in one request', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mms-inline-'));
+    try {
+      await put(dir, 'a.txt', 'first');
+      await put(dir, 'b.txt', 'other');
+      await syncJson(dir, 'inline-cli');
+      await put(dir, 'a.txt', 'second');
+      const report = await syncJson(dir, 'inline-cli');
+      expect(report).toMatchObject({ delta: true, sentFiles: 1, updated: 1 });
+      expect(report.phases.upload).toBeUndefined();
+      expect(report.phases.commit).toBeUndefined();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
