@@ -330,7 +330,7 @@ export async function benchSync(files = 10_000, totalBytes = 100 * MiB): Promise
     const workspace = `first-${last}`;
 
     const repeats = 5;
-    const oneOurs: { wall: number; own: number }[] = [];
+    const oneOurs: { wall: number; own: number; report: Record<string, number> }[] = [];
     const oneRsync: number[] = [];
     const noneOurs: { wall: number; own: number }[] = [];
     const noneRsync: number[] = [];
@@ -371,6 +371,9 @@ export async function benchSync(files = 10_000, totalBytes = 100 * MiB): Promise
     lines.push(
       `  one-file re-sync:  ours ${fmt(one, 0)} ms median of ${repeats}, ${fmt(oneWall, 0)} ms with Node start-up` +
         `   rsync -a ${fmt(med(oneRsync), 0)} ms   (target <= 150 ms) client ${verdict(one <= 150)}, end to end ${verdict(oneWall <= 150)}`,
+    );
+    lines.push(
+      `                     phases of the median one-file round: ${JSON.stringify(oneOurs.find((r) => r.own === one)?.report.phases ?? {})}`,
     );
     const none = med(noneOurs.map((r) => r.own));
     const noneWall = med(noneOurs.map((r) => r.wall));
