@@ -25,7 +25,7 @@ import {
   type SyncClient,
 } from './sync-client.js';
 import { batchBody, planBatches, type BlobToSend } from './upload.js';
-import { walkProject } from './walk.js';
+import { walkProject, type LocalEntry } from './walk.js';
 
 export interface SyncOptions {
   dir: string;
@@ -135,8 +135,9 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
   const last = cache.savedTree();
   const { hashes, hashed } = await hashEntries(root, local, cache);
   phase('hash');
-  const entries: TreeEntry[] = local.map((entry, i) =>
-    entry.type === 'symlink'
+  const entryAt = (i: number): TreeEntry => {
+    const entry = local[i] as LocalEntry;
+    return entry.type === 'symlink'
       ? { type: 'symlink', path: entry.path, target: entry.target ?? '' }
       : {
           type: 'file',
@@ -144,18 +145,37 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
           size: entry.size,
           executable: (entry.mode & 0o100) !== 0,
           sha256: hashes[i] ?? '',
-        },
-  );
+        };
+  };
   // The server's own rules, checked here first so that the error names the local file. Against
-  // the last synced tree (valid when it was saved) only what changed needs checking.
+  // the last synced tree (valid when it was saved) only what changed needs checking, and only
+  // what changed becomes a tree entry.
   let tree: Tree;
   let change: TreeDelta | undefined;
   try {
     if (last) {
-      change = deltaBetween(last, entries);
+      change = deltaBetween(last, {
+        length: local.length,
+        path: (i) => (local[i] as LocalEntry).path,
+        // sameEntry(old, entryAt(i)), without making the entry.
+        same: (i, old) => {
+          const entry = local[i] as LocalEntry;
+          if (entry.type === 'symlink') return old.type === 'symlink' && old.target === entry.target;
+          return (
+            old.type === 'file' &&
+            old.size === entry.size &&
+            old.sha256 === hashes[i] &&
+            old.executable === ((entry.mode & 0o100) !== 0)
+          );
+        },
+        entry: entryAt,
+      });
       tree = applyDelta(last, change, unlimited);
     } else {
-      tree = buildTree(entries, unlimited);
+      tree = buildTree(
+        local.map((_, i) => entryAt(i)),
+        unlimited,
+      );
     }
   } catch (error) {
     if (error instanceof AppError) throw new SyncError(error.message, error.code, undefined, error.hint);

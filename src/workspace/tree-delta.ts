@@ -29,23 +29,46 @@ export function findEntry(entries: readonly TreeEntry[], path: string): TreeEntr
 }
 
 /**
+ * Entries sorted by path, read by index: what `deltaBetween` merges with a base tree. It asks for
+ * an entry object only where one differs, so a source that is not an array of entries (the sync
+ * client's walk and hashes) allocates nothing for the entries that did not change.
+ */
+export interface EntrySource {
+  readonly length: number;
+  path(index: number): string;
+  /** Whether entry `index` has the content of `old` (same path). */
+  same(index: number, old: TreeEntry): boolean;
+  entry(index: number): TreeEntry;
+}
+
+function arraySource(entries: readonly TreeEntry[]): EntrySource {
+  return {
+    length: entries.length,
+    path: (i) => (entries[i] as TreeEntry).path,
+    same: (i, old) => sameEntry(old, entries[i] as TreeEntry),
+    entry: (i) => entries[i] as TreeEntry,
+  };
+}
+
+/**
  * The delta that turns `base` into the tree of exactly `entries`, both sorted by path: one merge
  * of the two lists, without an index of either.
  */
-export function deltaBetween(base: Tree, entries: readonly TreeEntry[]): TreeDelta {
+export function deltaBetween(base: Tree, entries: readonly TreeEntry[] | EntrySource): TreeDelta {
+  const source = Array.isArray(entries) ? arraySource(entries) : (entries as EntrySource);
   const changes: TreeEntry[] = [];
   const removed: string[] = [];
   const old = base.entries;
   let j = 0;
-  for (const entry of entries) {
-    while (j < old.length && (old[j] as TreeEntry).path < entry.path)
-      removed.push((old[j++] as TreeEntry).path);
+  for (let i = 0; i < source.length; i++) {
+    const path = source.path(i);
+    while (j < old.length && (old[j] as TreeEntry).path < path) removed.push((old[j++] as TreeEntry).path);
     const same = j < old.length ? (old[j] as TreeEntry) : undefined;
-    if (same?.path === entry.path) {
+    if (same?.path === path) {
       j += 1;
-      if (sameEntry(same, entry)) continue;
+      if (source.same(i, same)) continue;
     }
-    changes.push(entry);
+    changes.push(source.entry(i));
   }
   while (j < old.length) removed.push((old[j++] as TreeEntry).path);
   return { changes, removed };
