@@ -183,10 +183,17 @@ export async function loadHashCache(file: string, root: string): Promise<HashCac
   // Hashes learned in this run, by path, with the stat they were computed for.
   const fresh = new Map<string, { entry: LocalEntry; sha256: string }>();
 
-  const savedHash = (entry: LocalEntry): string | undefined => {
-    if (!saved) return undefined;
+  /** The saved index whose hash is still `entry`'s (same path, same stat), or -1. */
+  const trusted = (entry: LocalEntry): number => {
+    if (!saved) return -1;
     const index = indexOf(entry.path);
-    if (index === -1 || saved.links.has(index) || !sameStat(saved, index, entry)) return undefined;
+    if (index === -1 || saved.links.has(index) || !sameStat(saved, index, entry)) return -1;
+    return index;
+  };
+
+  const savedHash = (entry: LocalEntry): string | undefined => {
+    const index = trusted(entry);
+    if (!saved || index === -1) return undefined;
     const known = tree?.[index];
     return known?.type === 'file' ? known.sha256 : hashAt(saved, index);
   };
@@ -240,15 +247,21 @@ export async function loadHashCache(file: string, root: string): Promise<HashCac
       const links = new Map<number, string>();
       let complete = true;
       for (const entry of keep) {
-        const sha256 = entry.type === 'symlink' ? undefined : get(entry);
-        // A file hashed neither now nor before is left out (and `digest` would not describe the rest).
-        if (entry.type === 'file' && sha256 === undefined) {
-          complete = false;
-          continue;
-        }
         const index = paths.length;
-        if (entry.type === 'symlink') links.set(index, entry.target ?? '');
-        else hashes.write(sha256 as string, index * 32, 32, 'hex');
+        if (entry.type === 'symlink') {
+          links.set(index, entry.target ?? '');
+        } else {
+          // A hash learned now is written out; one still trusted is copied as bytes.
+          const learned = fresh.get(entry.path);
+          const from = learned ? -1 : trusted(entry);
+          if (learned && get(entry) !== undefined) hashes.write(learned.sha256, index * 32, 32, 'hex');
+          else if (from !== -1 && saved) saved.hashes.copy(hashes, index * 32, from * 32, from * 32 + 32);
+          else {
+            // A file hashed neither now nor before is left out (and `digest` would not describe the rest).
+            complete = false;
+            continue;
+          }
+        }
         paths.push(entry.path);
         const at = index * fields;
         numbers[at] = entry.size;
