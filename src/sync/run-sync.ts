@@ -12,6 +12,7 @@ import {
   type Tree,
   type TreeEntry,
   type WireBlob,
+  type WireDelta,
 } from '../workspace/manifest.js';
 import { applyDelta, deltaBetween, type TreeDelta } from '../workspace/tree-delta.js';
 import { hashCachePath, loadHashCache, type HashCache } from './hash-cache.js';
@@ -233,15 +234,26 @@ async function transfer(sync: Transfer): Promise<SyncReport> {
   let delta = false;
   if (last && change && remote?.digest === last.digest) {
     try {
-      const inline = inlineBlobsOf(root, change.changes);
-      begun = await client.begin({
+      let inline = inlineBlobsOf(root, change.changes);
+      const request: WireDelta = {
         base: last.digest,
         digest: tree.digest,
         changes: change.changes.map(toWireEntry),
         removed: [...change.removed],
-        ...(inline.blobs.length > 0 ? { blobs: inline.blobs } : {}),
-        commit: true,
-      });
+      };
+      try {
+        begun = await client.begin({
+          ...request,
+          ...(inline.blobs.length > 0 ? { blobs: inline.blobs } : {}),
+          commit: true,
+        });
+      } catch (error) {
+        // A server whose manifest limit is below the contents: the delta alone, then an upload.
+        if (!(error instanceof SyncError && error.code === 'UPLOAD_TOO_LARGE' && inline.blobs.length > 0))
+          throw error;
+        inline = { blobs: [], bytes: 0 };
+        begun = await client.begin(request);
+      }
       delta = true;
       if (!begun.unchanged && 'committed' in begun) {
         phase('begin');
@@ -313,9 +325,13 @@ async function transfer(sync: Transfer): Promise<SyncReport> {
   }
 }
 
+/** Contents inline in one delta, in all (decoded): a request well under a server's usual limits. */
+const inlineTotalBytes = 256 * 1024;
+
 /**
  * The contents of a delta's small changed files, to go along with it (one request for a small
- * change): at most `inlineBlobs` files of at most `inlineBlobBytes` each. A file that changed
+ * change): at most `inlineBlobs` files of at most `inlineBlobBytes` each, `inlineTotalBytes` in
+ * all (a server with a lower manifest limit refuses it, and the delta goes again without). A file that changed
  * since it was hashed stops the sync (the next one picks the change up).
  */
 function inlineBlobsOf(root: string, changes: readonly TreeEntry[]): { blobs: WireBlob[]; bytes: number } {
@@ -324,7 +340,7 @@ function inlineBlobsOf(root: string, changes: readonly TreeEntry[]): { blobs: Wi
   let bytes = 0;
   for (const entry of changes) {
     if (entry.type !== 'file' || entry.size > inlineBlobBytes || seen.has(entry.sha256)) continue;
-    if (blobs.length >= inlineBlobs) break;
+    if (blobs.length >= inlineBlobs || bytes + entry.size > inlineTotalBytes) break;
     let data: Buffer;
     try {
       data = readFileSync(join(root, entry.path));

@@ -692,6 +692,11 @@ describe('a small delta in one request (contents inline, commit)', () => {
       expect(report).toMatchObject({ delta: true, sentFiles: 1, updated: 1 });
       expect(report.phases.upload).toBeUndefined();
       expect(report.phases.commit).toBeUndefined();
+      // Over this server's 64 KiB manifest limit once in base64: refused, sent again without it.
+      await put(dir, 'a.txt', 'x'.repeat(60 * 1024));
+      const large = await syncJson(dir, 'inline-cli');
+      expect(large).toMatchObject({ delta: true, sentFiles: 1, updated: 1 });
+      expect(large.phases.upload).toBeGreaterThanOrEqual(0);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
