@@ -19,7 +19,8 @@ Options:
   --token-file PATH    read the bearer token from a file (first line)
   --token TOKEN        bearer token on the command line (visible in ps; prefer --token-file
                        or the MIRRORD_MCP_TOKEN environment variable)
-  --watch              keep running and re-sync when files change
+  --watch              keep running and re-sync when files change (the fastest way to
+                       stay in sync: the hash cache stays in memory between syncs)
   --debounce-ms N      quiet time before a re-sync in --watch mode (default 300)
   --json               print the report as one JSON line per sync
   -h, --help           show this help
