@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { close, open as openCallback, rename as renameCallback, unlink, write } from 'node:fs';
+import { close, open as openCallback, unlink, write } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../errors.js';
@@ -30,7 +30,7 @@ export function createTmpNames(): (dir: string, sha256: string) => string {
   return (dir, sha256) => `${dir}/${sha256.slice(0, 16)}-${prefix}-${(counter++).toString(36)}`;
 }
 
-/** Blobs up to this size are collected in memory and written in one call. */
+/** Blobs up to this size arrive whole and are written from memory (`storeSmallBlob`). */
 export const smallBlobBytes = 256 * 1024;
 
 export async function createBlobWriter(options: {
@@ -41,17 +41,15 @@ export async function createBlobWriter(options: {
   size: number;
 }): Promise<BlobWriter> {
   const { tmpPath } = options;
-  const small = options.size <= smallBlobBytes;
   // Created read-only: the mode applies to later opens, our descriptor stays writable.
-  const handle = small ? undefined : await open(tmpPath, 'wx', 0o444);
-  const parts: Buffer[] = [];
+  const handle = await open(tmpPath, 'wx', 0o444);
   const hash = createHash('sha256');
   let written = 0;
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    await handle?.close();
+    await handle.close();
   };
   return {
     async write(chunk) {
@@ -63,11 +61,6 @@ export async function createBlobWriter(options: {
         );
       }
       hash.update(chunk);
-      if (!handle) {
-        // The chunk's memory belongs to the stream; keep a copy.
-        parts.push(Buffer.from(chunk));
-        return;
-      }
       let offset = 0;
       while (offset < chunk.byteLength) {
         const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset);
@@ -86,8 +79,7 @@ export async function createBlobWriter(options: {
       if (actual !== options.sha256) {
         throw new AppError('HASH_MISMATCH', `blob declared as ${options.sha256} hashes to ${actual}`);
       }
-      if (handle) await rename(tmpPath, options.destination);
-      else await publishFile(tmpPath, options.destination, Buffer.concat(parts));
+      await rename(tmpPath, options.destination);
     },
     async discard() {
       await close().catch(() => undefined);
@@ -97,47 +89,53 @@ export async function createBlobWriter(options: {
 }
 
 /**
- * Writes `data` to a new read-only file `tmpPath` and renames it to `destination`; on failure the
- * temp file is removed. The four calls are chained with callbacks in one promise: for the many
- * small blobs of a first sync, the promise API's file handles and per-call promises cost more
- * main-thread time than the writing itself.
+ * Creates `path` (O_EXCL, read-only) holding `data`, with callbacks chained in one promise: for
+ * the many small blobs of a first sync, the promise API's file handles and per-call promises cost
+ * more main-thread time than the writing itself. A file it created and could not fill is removed;
+ * a name that exists is refused (EEXIST) and left alone.
  */
-export function publishFile(tmpPath: string, destination: string, data: Buffer): Promise<void> {
+function createFileWith(path: string, data: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
-    const fail = (error: Error): void => {
-      unlink(tmpPath, () => {
-        reject(error);
-      });
-    };
-    openCallback(tmpPath, 'wx', 0o444, (openError, fd) => {
+    openCallback(path, 'wx', 0o444, (openError, fd) => {
       if (openError) {
         reject(openError);
         return;
       }
+      const fail = (error: Error): void => {
+        unlink(path, () => {
+          reject(error);
+        });
+      };
       const from = (offset: number): void => {
-        if (offset < data.length) {
-          write(fd, data, offset, data.length - offset, null, (writeError, written) => {
-            if (writeError)
-              close(fd, () => {
-                fail(writeError);
-              });
-            else from(offset + written);
+        if (offset >= data.length) {
+          close(fd, (closeError) => {
+            if (closeError) fail(closeError);
+            else resolve();
           });
           return;
         }
-        close(fd, (closeError) => {
-          if (closeError) {
-            fail(closeError);
-            return;
-          }
-          renameCallback(tmpPath, destination, (renameError) => {
-            if (renameError) fail(renameError);
-            else resolve();
-          });
+        write(fd, data, offset, data.length - offset, null, (writeError, written) => {
+          if (writeError)
+            close(fd, () => {
+              fail(writeError);
+            });
+          else from(offset + written);
         });
       };
       from(0);
     });
+  });
+}
+
+/**
+ * Writes `data` to a new read-only file `tmpPath` and renames it to `destination`; on failure the
+ * temp file is removed.
+ */
+export async function publishFile(tmpPath: string, destination: string, data: Buffer): Promise<void> {
+  await createFileWith(tmpPath, data);
+  await rename(tmpPath, destination).catch(async (error: unknown) => {
+    await rm(tmpPath, { force: true });
+    throw error;
   });
 }
 
@@ -148,64 +146,23 @@ export function publishFile(tmpPath: string, destination: string, data: Buffer):
  * it. Until the upload ends the file may be partial, which nothing sees: trees link blobs only
  * at commit, after every upload has finished, and a restart trusts only committed trees' blobs.
  */
-export function storeSmallBlob(tmpPath: string, destination: string, data: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    openCallback(destination, 'wx', 0o444, (openError, fd) => {
-      if (openError?.code === 'EEXIST') {
-        publishFile(tmpPath, destination, data).then(resolve, reject);
-        return;
-      }
-      if (openError) {
-        reject(openError);
-        return;
-      }
-      const fail = (error: Error): void => {
-        close(fd, () => {
-          unlink(destination, () => {
-            reject(error);
-          });
-        });
-      };
-      const from = (offset: number): void => {
-        if (offset >= data.length) {
-          close(fd, (closeError) => {
-            if (closeError)
-              unlink(destination, () => {
-                reject(closeError);
-              });
-            else resolve();
-          });
-          return;
-        }
-        write(fd, data, offset, data.length - offset, null, (writeError, written) => {
-          if (writeError) fail(writeError);
-          else from(offset + written);
-        });
-      };
-      from(0);
-    });
-  });
+export async function storeSmallBlob(tmpPath: string, destination: string, data: Buffer): Promise<void> {
+  try {
+    await createFileWith(destination, data);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    await publishFile(tmpPath, destination, data);
+  }
 }
 
-/** Stores a small in-memory blob (the MCP write tool's files). */
+/** Stores an in-memory blob (the MCP write tool's files): hashed here, written aside, renamed in. */
 export async function writeBlob(options: {
   tmpPath: (sha256: string) => string;
   destinationFor: (sha256: string) => string;
   content: Buffer;
 }): Promise<string> {
   const sha256 = createHash('sha256').update(options.content).digest('hex');
-  const writer = await createBlobWriter({
-    tmpPath: options.tmpPath(sha256),
-    destination: options.destinationFor(sha256),
-    sha256,
-    size: options.content.byteLength,
-  });
-  try {
-    await writer.write(options.content);
-    await writer.finish();
-  } finally {
-    await writer.discard();
-  }
+  await publishFile(options.tmpPath(sha256), options.destinationFor(sha256), options.content);
   return sha256;
 }
 

@@ -29,7 +29,7 @@ export function findEntry(entries: readonly TreeEntry[], path: string): TreeEntr
 }
 
 /**
- * Entries sorted by path, read by index: what `deltaBetween` merges with a base tree. It asks for
+ * Entries sorted by path, read by index: what `compareEntries` merges with an old list. It asks for
  * an entry object only where one differs, so a source that is not an array of entries (the sync
  * client's walk and hashes) allocates nothing for the entries that did not change.
  */
@@ -50,27 +50,47 @@ function arraySource(entries: readonly TreeEntry[]): EntrySource {
   };
 }
 
+/** What `compareEntries` reports, in path order. */
+export interface Differences {
+  /** An entry the old list lacks (`replaces` false) or holds with other content (true). */
+  changed(entry: TreeEntry, replaces: boolean): void;
+  /** A path of the old list that the new one lacks. */
+  removed(path: string): void;
+}
+
 /**
- * The delta that turns `base` into the tree of exactly `entries`, both sorted by path: one merge
- * of the two lists, without an index of either.
+ * Compares two entry lists, both sorted by path, in one merge without an index of either: what
+ * a delta carries, what a tree patch unlinks and links, what a commit counts as changed.
  */
-export function deltaBetween(base: Tree, entries: readonly TreeEntry[] | EntrySource): TreeDelta {
-  const source = Array.isArray(entries) ? arraySource(entries) : (entries as EntrySource);
-  const changes: TreeEntry[] = [];
-  const removed: string[] = [];
-  const old = base.entries;
+export function compareEntries(
+  old: readonly TreeEntry[],
+  next: readonly TreeEntry[] | EntrySource,
+  report: Differences,
+): void {
+  const source = Array.isArray(next) ? arraySource(next) : (next as EntrySource);
   let j = 0;
   for (let i = 0; i < source.length; i++) {
     const path = source.path(i);
-    while (j < old.length && (old[j] as TreeEntry).path < path) removed.push((old[j++] as TreeEntry).path);
+    while (j < old.length && (old[j] as TreeEntry).path < path) report.removed((old[j++] as TreeEntry).path);
     const same = j < old.length ? (old[j] as TreeEntry) : undefined;
-    if (same?.path === path) {
+    const replaces = same?.path === path;
+    if (replaces) {
       j += 1;
       if (source.same(i, same)) continue;
     }
-    changes.push(source.entry(i));
+    report.changed(source.entry(i), replaces);
   }
-  while (j < old.length) removed.push((old[j++] as TreeEntry).path);
+  while (j < old.length) report.removed((old[j++] as TreeEntry).path);
+}
+
+/** The delta that turns `base` into the tree of exactly `entries` (sorted by path). */
+export function deltaBetween(base: Tree, entries: readonly TreeEntry[] | EntrySource): TreeDelta {
+  const changes: TreeEntry[] = [];
+  const removed: string[] = [];
+  compareEntries(base.entries, entries, {
+    changed: (entry) => changes.push(entry),
+    removed: (path) => removed.push(path),
+  });
   return { changes, removed };
 }
 

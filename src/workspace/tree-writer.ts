@@ -12,7 +12,8 @@ import {
 } from 'node:fs/promises';
 import { join } from 'node:path';
 import { blobPath, type WorkspaceLayout } from './layout.js';
-import { sameEntry, type Tree, type TreeEntry } from './manifest.js';
+import { type Tree, type TreeEntry } from './manifest.js';
+import { compareEntries } from './tree-delta.js';
 import { forEachLimit } from './mutex.js';
 
 const parallelism = 32;
@@ -91,23 +92,16 @@ export async function patchTree(
   const fromId = from.id;
   const dir = join(layout.trees, fromId);
   try {
-    // Both sorted by path: one merge finds what to unlink (gone or replaced) and what to link.
+    // What to unlink (gone or replaced) and what to link.
     const add: TreeEntry[] = [];
     const drop: string[] = [];
-    const old = from.entries;
-    let j = 0;
-    for (const entry of tree.entries) {
-      while (j < old.length && (old[j] as TreeEntry).path < entry.path)
-        drop.push((old[j++] as TreeEntry).path);
-      const same = old[j];
-      if (same?.path === entry.path) {
-        j += 1;
-        if (sameEntry(same, entry)) continue;
-        drop.push(same.path);
-      }
-      add.push(entry);
-    }
-    while (j < old.length) drop.push((old[j++] as TreeEntry).path);
+    compareEntries(from.entries, tree.entries, {
+      changed: (entry, replaces) => {
+        if (replaces) drop.push(entry.path);
+        add.push(entry);
+      },
+      removed: (path) => drop.push(path),
+    });
     await forEachLimit(drop, parallelism, (path) => unlink(join(dir, path)));
     const oldDirs = from.dirs;
     const newDirs = dirsOf(tree.entries);

@@ -12,12 +12,12 @@ import {
   writeBlob,
 } from './blob-writer.js';
 import { blobPath, newTreeId, workspaceLayout, type WorkspaceLayout } from './layout.js';
-import { buildTree, sameEntry, type FileEntry, type Tree, type TreeEntry } from './manifest.js';
+import { buildTree, type FileEntry, type Tree, type TreeEntry } from './manifest.js';
 import { createMutex } from './mutex.js';
 import { parseWorkspaceName } from './paths.js';
 import { dirsOf, ensureExecutableBlob, materializeTree, patchTree, switchCurrent } from './tree-writer.js';
 import { receiveFrames } from './upload-frames.js';
-import { applyDelta } from './tree-delta.js';
+import { applyDelta, compareEntries } from './tree-delta.js';
 import { parseSyncRequest, type InlineBlob } from './wire-manifest.js';
 import type { SyncSession, WorkspaceState } from './workspace-state.js';
 
@@ -817,24 +817,15 @@ export function createWorkspaceStore(deps: WorkspaceStoreDeps): WorkspaceStore {
 }
 
 function diff(previous: Tree | undefined, next: Tree): { added: number; updated: number; removed: number } {
-  // Both sorted by path: one merge.
-  const old = previous?.entries ?? [];
-  let added = 0;
-  let updated = 0;
-  let removed = 0;
-  let j = 0;
-  for (const entry of next.entries) {
-    while (j < old.length && (old[j] as TreeEntry).path < entry.path) {
-      removed += 1;
-      j += 1;
-    }
-    const same = old[j];
-    if (same?.path === entry.path) {
-      j += 1;
-      if (!sameEntry(same, entry)) updated += 1;
-    } else {
-      added += 1;
-    }
-  }
-  return { added, updated, removed: removed + old.length - j };
+  const counts = { added: 0, updated: 0, removed: 0 };
+  compareEntries(previous?.entries ?? [], next.entries, {
+    changed: (_entry, replaces) => {
+      if (replaces) counts.updated += 1;
+      else counts.added += 1;
+    },
+    removed: () => {
+      counts.removed += 1;
+    },
+  });
+  return counts;
 }
