@@ -1,4 +1,7 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Config } from './config.js';
 import type { startHttpServer } from './server/http-server.js';
@@ -70,9 +73,19 @@ function parseFlags(argv: string[]): {
   return { flags, file: values.config, help: values.help === true, version: values.version === true };
 }
 
+/**
+ * The sync client: the one-file bundle `npm run build` makes (the `mirrord-mcp-server` command,
+ * dist/bin.cjs, loads it directly), else the modules themselves (`npm run dev` runs the sources).
+ */
+async function syncCommand(): Promise<typeof import('./sync/sync-command.js')> {
+  const bundle = fileURLToPath(new URL('./sync/sync-command.cjs', import.meta.url));
+  if (!existsSync(bundle)) return import('./sync/sync-command.js');
+  return createRequire(import.meta.url)(bundle) as typeof import('./sync/sync-command.js');
+}
+
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'sync') {
-    const { runSyncCommand } = await import('./sync/sync-command.js');
+    const { runSyncCommand } = await syncCommand();
     return runSyncCommand(argv.slice(1));
   }
   if (argv[0] === 'doctor') {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTree } from '../../src/workspace/manifest.js';
 import { connectClient, type TestClient } from '../helpers/clients.js';
-import { cliPath } from '../helpers/paths.js';
+import { binPath, cliPath } from '../helpers/paths.js';
 import { waitFor } from '../helpers/processes.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -17,13 +17,14 @@ let dataDir: string;
 let project: string;
 let home: string;
 
-/** Runs the built `sync` CLI; resolves with its exit code and output. */
+/** Runs the built `sync` command (the package's bin); resolves with its exit code and output. */
 function syncCli(
   args: string[],
   env: Record<string, string> = {},
+  entry = binPath,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliPath, 'sync', ...args], {
+    const child = spawn(process.execPath, [entry, 'sync', ...args], {
       env: { PATH: process.env.PATH ?? '', HOME: home, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -480,6 +481,32 @@ describe('sync CLI errors and --watch', () => {
       expect(result.stderr).toMatch(
         /SYMLINK_ESCAPE: symlink "passwd" -> "\/etc\/passwd" has an absolute target/,
       );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the command routes sync to the bundled client and the rest to dist/cli.js', async () => {
+    const help = (args: string[]) =>
+      new Promise<string>((resolve) => {
+        const child = spawn(process.execPath, [binPath, ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+        child.once('exit', () => resolve(out));
+      });
+    expect(await help(['sync', '--help'])).toMatch(/^Usage: mirrord-mcp-server sync \[DIR\]/);
+    expect(await help(['--help'])).toMatch(/^mirrord-mcp-server: run commands under mirrord/);
+    // dist/cli.js syncs too (the same bundle).
+    const dir = await mkdtemp(join(tmpdir(), 'mms-cli-'));
+    try {
+      await put(dir, 'a.txt', 'through cli.js');
+      const result = await syncCli(
+        [dir, '--url', server.url, '--workspace', 'via-cli', '--json'],
+        {},
+        cliPath,
+      );
+      expect(result.code).toBe(0);
+      expect(JSON.parse(result.stdout).added).toBe(1);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
