@@ -65,6 +65,8 @@ export interface SyncReport {
   ms: number;
   /** Milliseconds per phase (walk, hash, get, begin, upload, commit), for profiling. */
   phases: Record<string, number>;
+  /** The pid of the `sync --watch` that did this sync for a one-shot `sync` (see watch-socket.ts). */
+  watch?: number;
 }
 
 const unlimited = { maxFiles: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER };

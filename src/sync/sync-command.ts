@@ -5,7 +5,9 @@ import { parseArgs } from 'node:util';
 import { formatBytes } from './progress.js';
 import { syncOnce, type SyncOptions, type SyncReport } from './run-sync.js';
 import { SyncError } from './sync-client.js';
-import { watchAndSync } from './watch.js';
+import { createSyncClient } from './sync-client.js';
+import { startWatch } from './watch.js';
+import { askWatch, listenForSyncs, watchSocketPath } from './watch-socket.js';
 
 export const syncUsage = `Usage: mirrord-mcp-server sync [DIR] --url URL --workspace NAME [options]
 
@@ -20,7 +22,10 @@ Options:
   --token TOKEN        bearer token on the command line (visible in ps; prefer --token-file
                        or the MIRRORD_MCP_TOKEN environment variable)
   --watch              keep running and re-sync when files change (the fastest way to
-                       stay in sync: the hash cache stays in memory between syncs)
+                       stay in sync: the hash cache stays in memory between syncs); while
+                       it runs, a \`sync\` of the same DIR, URL, workspace and token asks it
+                       instead of walking the tree itself
+  --ignore-watch       sync in this process even when such a --watch is running
   --debounce-ms N      quiet time before a re-sync in --watch mode (default 300)
   --json               print the report as one JSON line per sync
   -h, --help           show this help
@@ -28,11 +33,17 @@ Options:
 
 function describe(report: SyncReport, dir: string): string {
   const size = `${report.files} files, ${formatBytes(report.bytes)}`;
-  if (report.unchanged) return `${report.workspace} is up to date (${size}); checked in ${report.ms} ms`;
+  const by = report.watch === undefined ? '' : ` (by the sync --watch running as pid ${report.watch})`;
+  if (report.unchanged) return `${report.workspace} is up to date (${size}); checked in ${report.ms} ms${by}`;
   return (
     `synced ${dir} to ${report.workspace}: ${report.added} added, ${report.updated} updated, ${report.removed} removed; ` +
-    `sent ${report.sentFiles} files (${formatBytes(report.sentBytes)}) of ${size} in ${report.ms} ms`
+    `sent ${report.sentFiles} files (${formatBytes(report.sentBytes)}) of ${size} in ${report.ms} ms${by}`
   );
+}
+
+function errorFields(error: unknown): { code: string; message: string; hint?: string | undefined } {
+  if (error instanceof SyncError) return { code: error.code, message: error.message, hint: error.hint };
+  return { code: 'INTERNAL', message: (error as Error).message };
 }
 
 function describeError(error: unknown): string {
@@ -69,29 +80,95 @@ export async function runSyncCommand(
   }
   const dir = positionals[0] ?? '.';
   const options: SyncOptions = { dir, url: values.url, workspace: values.workspace, token };
-  if (values.watch) {
-    // One hash cache for the whole watch, held in memory between syncs.
-    try {
-      const root = await realpath(dir);
-      options.cache = await loadHashCache(hashCachePath(root), root);
-    } catch {
-      // the first sync reports the missing directory
-    }
-  }
-  const once = async (): Promise<void> => {
-    const report = await syncOnce(options);
+  const print = (report: SyncReport): void => {
     out.write(values.json ? `${JSON.stringify(report)}\n` : `${describe(report, dir)}\n`);
   };
+  const root = await realpath(dir).catch(() => undefined);
+  // A missing directory is the sync's to report; without a place for the socket, no hand-off.
+  const socket =
+    root === undefined || values['ignore-watch']
+      ? undefined
+      : watchSocketPath({ root, url: values.url, workspace: values.workspace, token }, env);
 
-  try {
-    await once();
-  } catch (error) {
-    err.write(`mirrord-mcp-server sync: ${describeError(error)}\n`);
-    if (!values.watch) return 1;
+  if (!values.watch) {
+    if (socket !== undefined) {
+      const started = performance.now();
+      const answer = await askWatch<SyncReport>(socket);
+      if (answer?.type === 'report') {
+        print({ ...answer.report, ms: Math.round(performance.now() - started), watch: answer.pid });
+        return 0;
+      }
+      if (answer?.type === 'error') {
+        err.write(
+          `mirrord-mcp-server sync: ${answer.code}: ${answer.message}${answer.hint ? `\n  ${answer.hint}` : ''}\n` +
+            `  (from the sync --watch running as pid ${answer.pid}; --ignore-watch syncs without it)\n`,
+        );
+        return 1;
+      }
+    }
+    try {
+      print(await syncOnce(options));
+      return 0;
+    } catch (error) {
+      err.write(`mirrord-mcp-server sync: ${describeError(error)}\n`);
+      return 1;
+    }
   }
-  if (!values.watch) return 0;
 
+  if (root === undefined) {
+    err.write(`mirrord-mcp-server sync: INVALID_PATH: ${dir} does not exist\n`);
+    return 1;
+  }
   const debounceMs = Number(values['debounce-ms'] ?? '300');
+  if (!Number.isFinite(debounceMs) || debounceMs < 0) {
+    err.write(
+      `mirrord-mcp-server sync: --debounce-ms must be a number of milliseconds, got ${values['debounce-ms']}\n\n${syncUsage}`,
+    );
+    return 2;
+  }
+  // One hash cache for the whole watch, held in memory between syncs.
+  options.cache = await loadHashCache(hashCachePath(root, env), root);
+  const client = createSyncClient(options);
+  const watch = startWatch<SyncReport>({
+    root,
+    debounceMs,
+    sync: async () => {
+      const report = await syncOnce(options);
+      print(report);
+      return report;
+    },
+    onError: (error) => err.write(`mirrord-mcp-server sync: ${describeError(error)}\n`),
+    // Nothing changed here since the last sync: still so on the server when its tree is the one
+    // that sync left (another client or a write tool would have made a new one).
+    confirm: async (last) => {
+      const started = performance.now();
+      const remote = await client.get();
+      if (last.treeId === null || remote?.tree_id !== last.treeId) return undefined;
+      const ms = Math.round(performance.now() - started);
+      return {
+        ...last,
+        unchanged: true,
+        hashedFiles: 0,
+        sentFiles: 0,
+        sentBytes: 0,
+        added: 0,
+        updated: 0,
+        removed: 0,
+        delta: false,
+        ms,
+        phases: { get: ms },
+      };
+    },
+  });
+  const listener =
+    socket === undefined ? undefined : await listenForSyncs(socket, () => watch.flush(), errorFields);
+  if (listener && 'taken' in listener) {
+    await watch.close();
+    err.write(
+      `mirrord-mcp-server sync: another sync --watch (pid ${listener.taken}) already keeps ${dir} in sync with ${values.workspace} on ${values.url}; stop it first (or give --ignore-watch to run one beside it)\n`,
+    );
+    return 1;
+  }
   const stop = new AbortController();
   const onSignal = (): void => {
     stop.abort();
@@ -99,15 +176,17 @@ export async function runSyncCommand(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   err.write(`watching ${dir} for changes (Ctrl-C to stop)\n`);
-  await watchAndSync(
-    {
-      root: dir,
-      debounceMs: Number.isFinite(debounceMs) && debounceMs >= 0 ? debounceMs : 300,
-      sync: once,
-      onError: (error) => err.write(`mirrord-mcp-server sync: ${describeError(error)}\n`),
-    },
-    stop.signal,
-  );
+  await new Promise<void>((resolve) => {
+    stop.signal.addEventListener(
+      'abort',
+      () => {
+        resolve();
+      },
+      { once: true },
+    );
+  });
+  await listener?.close();
+  await watch.close();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   return 0;
@@ -124,6 +203,7 @@ function parse(argv: string[]) {
       token: { type: 'string' },
       'token-file': { type: 'string' },
       watch: { type: 'boolean' },
+      'ignore-watch': { type: 'boolean' },
       'debounce-ms': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },

@@ -25,7 +25,8 @@ function syncCli(
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [entry, 'sync', ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: home, ...env },
+      // The watch sockets (see watch-socket.ts) under the test's home, not the machine's /tmp.
+      env: { PATH: process.env.PATH ?? '', HOME: home, XDG_RUNTIME_DIR: home, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -471,6 +472,114 @@ describe('the sync API refuses attacks and leaves the previous tree intact', () 
   });
 });
 
+/** Starts `sync --watch --json`; its stdout so far, and a way to wait for its exit. */
+function startWatchCli(dir: string, workspace: string, extra: string[] = []) {
+  const child = spawn(
+    process.execPath,
+    [binPath, 'sync', dir, '--url', server.url, '--workspace', workspace, '--watch', '--json', ...extra],
+    {
+      env: { PATH: process.env.PATH ?? '', HOME: home, XDG_RUNTIME_DIR: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (c: Buffer) => (output.stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output.stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { child, output, exited };
+}
+
+describe('a one-shot sync while a --watch runs', () => {
+  it('asks the watch, which syncs at once or confirms with the server that nothing changed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mms-handoff-'));
+    const other = await mkdtemp(join(tmpdir(), 'mms-handoff-other-'));
+    const args = [dir, '--url', server.url, '--workspace', 'handoff', '--json'];
+    const once = async (extra: string[] = [], from = args) => {
+      const result = await syncCli([...from, ...extra]);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      return JSON.parse(result.stdout.trim()) as Record<string, any>;
+    };
+    let watch = startWatchCli(dir, 'handoff', ['--debounce-ms', '60000']);
+    try {
+      await put(dir, 'a.txt', 'one');
+      await waitFor(
+        () => watch.output.stdout,
+        (s) => s.includes('"treeId"'),
+        10_000,
+      );
+      const pid = watch.child.pid;
+
+      // Changed: the watch syncs now (its debounce is a minute), and says so.
+      await put(dir, 'a.txt', 'two');
+      const changed = await once();
+      expect(changed).toMatchObject({ watch: pid, unchanged: false, updated: 1, sentFiles: 1 });
+      // What the server holds is exactly the directory: a sync of its own finds nothing to do.
+      expect(await once(['--ignore-watch'])).toMatchObject({ unchanged: true });
+      expect((await once(['--ignore-watch'])).watch).toBeUndefined();
+
+      // Unchanged: answered from the watch's last sync, after asking the server.
+      expect(await once()).toMatchObject({ watch: pid, unchanged: true, files: 1 });
+
+      // The workspace moved on without the watch (another directory synced to it): the watch
+      // does not take its word for it, it syncs.
+      await put(other, 'b.txt', 'elsewhere');
+      await once([], [other, '--url', server.url, '--workspace', 'handoff', '--json']);
+      expect(await once()).toMatchObject({ watch: pid, unchanged: false, added: 1, removed: 1 });
+      expect(await once(['--ignore-watch'])).toMatchObject({ unchanged: true });
+
+      // One watch per directory, server, workspace and token.
+      const second = startWatchCli(dir, 'handoff');
+      expect(await second.exited).toBe(1);
+      expect(second.output.stderr).toContain(`another sync --watch (pid ${pid}) already keeps`);
+
+      // A watch that was killed: the one-shot syncs by itself; a new watch takes the socket over.
+      watch.child.kill('SIGKILL');
+      await watch.exited;
+      await put(dir, 'a.txt', 'three');
+      expect(await once()).toMatchObject({ unchanged: false, updated: 1 });
+      expect((await once()).watch).toBeUndefined();
+      watch = startWatchCli(dir, 'handoff');
+      await waitFor(
+        () => watch.output.stdout,
+        (s) => s.includes('"treeId"'),
+        10_000,
+      );
+      expect(await once()).toMatchObject({ watch: watch.child.pid, unchanged: true });
+      watch.child.kill('SIGINT');
+      expect(await watch.exited).toBe(0);
+      const sockets = await readdir(join(home, `mirrord-mcp-server-${process.getuid!()}`));
+      expect(sockets).toEqual([]);
+    } finally {
+      watch.child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
+  it('reports the error of the sync the watch made, and exits 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mms-handoff-bad-'));
+    const watch = startWatchCli(dir, 'handoff-bad', ['--debounce-ms', '60000']);
+    try {
+      await put(dir, 'ok.txt', 'fine');
+      await waitFor(
+        () => watch.output.stdout,
+        (s) => s.includes('"treeId"'),
+        10_000,
+      );
+      await symlink('/etc/passwd', join(dir, 'passwd'));
+      const result = await syncCli([dir, '--url', server.url, '--workspace', 'handoff-bad']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/SYMLINK_ESCAPE: symlink "passwd" -> "\/etc\/passwd"/);
+      expect(result.stderr).toContain(`from the sync --watch running as pid ${watch.child.pid}`);
+    } finally {
+      watch.child.kill('SIGINT');
+      await watch.exited;
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('sync CLI errors and --watch', () => {
   it('refuses a symlink pointing outside, naming it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mms-evil-'));
@@ -539,7 +648,10 @@ describe('sync CLI errors and --watch', () => {
           '--debounce-ms',
           '100',
         ],
-        { env: { PATH: process.env.PATH ?? '', HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] },
+        {
+          env: { PATH: process.env.PATH ?? '', HOME: home, XDG_RUNTIME_DIR: home },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
       );
       let stdout = '';
       child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
