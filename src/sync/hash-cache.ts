@@ -28,9 +28,10 @@ export interface HashCache {
   savedTree(): Tree | undefined;
   /**
    * Keeps only these entries (their hashes, and `digest` as the digest of exactly them) and writes
-   * the file (atomically) when anything changed.
+   * the file (atomically) when anything changed. `entries`, the tree entries of `keep` in the same
+   * order, become what `savedTree` answers next (instead of being made again from the file's data).
    */
-  save(keep: readonly LocalEntry[], digest?: string): Promise<void>;
+  save(keep: readonly LocalEntry[], digest?: string, entries?: readonly TreeEntry[]): Promise<void>;
 }
 
 /**
@@ -239,7 +240,7 @@ export async function loadHashCache(file: string, root: string): Promise<HashCac
       for (const entry of tree) if (entry.type === 'file') bytes += entry.size;
       return { entries: tree, files: tree.length, bytes, digest: saved.digest };
     },
-    async save(keep, digest) {
+    async save(keep, digest, entries) {
       if (unchanged(keep) && (digest === undefined || digest === saved?.digest)) return;
       const paths: string[] = [];
       const numbers = new Float64Array(keep.length * fields);
@@ -284,7 +285,12 @@ export async function loadHashCache(file: string, root: string): Promise<HashCac
       await rename(tmp, file);
       saved = next;
       cursor = 0;
-      tree = undefined;
+      tree =
+        next.digest !== null &&
+        entries?.length === paths.length &&
+        entries.every((e, i) => e.path === paths[i])
+          ? (entries as TreeEntry[])
+          : undefined;
       fresh.clear();
     },
   };

@@ -40,6 +40,11 @@ export interface SyncOptions {
    * each sync, instead of read back from its file every time.
    */
   cache?: HashCache | undefined;
+  /**
+   * Lists the project instead of `walkProject` (a watch relists only what changed; see
+   * `relistProject`).
+   */
+  walk?: ((root: string) => Promise<LocalEntry[]>) | undefined;
   /** Where progress goes (default stderr). */
   progressStream?: NodeJS.WriteStream | undefined;
   /** Batches uploaded at once. */
@@ -97,7 +102,7 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
     options.cache?.root === root
       ? Promise.resolve(options.cache)
       : loadHashCache(options.cacheFile ?? hashCachePath(root), root);
-  const local = await walkProject(root);
+  const local = await (options.walk ?? walkProject)(root);
   phase('walk');
   const cache = await loading;
   phase('cache');
@@ -185,9 +190,12 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
     throw error;
   }
   phase('validate');
-  // Written while the server works on the requests below (the cache file is rewritten whole);
-  // every way out waits for it.
-  const saving = cache.save(local, tree.digest);
+  // Written while the server works on the requests below (the cache file is rewritten whole),
+  // from the next turn of the event loop: the first request is on its way by then, instead of
+  // waiting for the encoding. Every way out waits for it.
+  const saving = new Promise((resolve) => setImmediate(resolve)).then(() =>
+    cache.save(local, tree.digest, tree.entries),
+  );
   saving.catch(() => undefined);
   try {
     const result = await transfer({

@@ -7,6 +7,7 @@ import { syncOnce, type SyncOptions, type SyncReport } from './run-sync.js';
 import { SyncError } from './sync-client.js';
 import { createSyncClient } from './sync-client.js';
 import { startWatch } from './watch.js';
+import { relistProject, walkProject, type LocalEntry } from './walk.js';
 import { askWatch, listenForSyncs, watchSocketPath } from './watch-socket.js';
 
 export const syncUsage = `Usage: mirrord-mcp-server sync [DIR] --url URL --workspace NAME [options]
@@ -129,11 +130,17 @@ export async function runSyncCommand(
   // One hash cache for the whole watch, held in memory between syncs.
   options.cache = await loadHashCache(hashCachePath(root, env), root);
   const client = createSyncClient(options);
+  // The last listing of the project: a sync after a few changes lists only those again.
+  let listed: LocalEntry[] | undefined;
   const watch = startWatch<SyncReport>({
     root,
     debounceMs,
-    sync: async () => {
-      const report = await syncOnce(options);
+    sync: async (changed) => {
+      const walk = async (at: string): Promise<LocalEntry[]> => {
+        listed = changed && listed ? await relistProject(at, listed, changed) : await walkProject(at);
+        return listed;
+      };
+      const report = await syncOnce({ ...options, walk });
       print(report);
       return report;
     },

@@ -1,10 +1,14 @@
-import { watch, type FSWatcher } from 'node:fs';
+import { watchTree } from './tree-watcher.js';
 
 export interface WatchOptions<R> {
   root: string;
   debounceMs: number;
-  /** One sync; its errors also go to `onError` (the watch goes on). */
-  sync: () => Promise<R>;
+  /**
+   * One sync; its errors also go to `onError` (the watch goes on). `changed`: the paths that
+   * changed since the last sync began (see `relistProject`), or undefined when the whole tree must
+   * be walked (the first sync, after a failed one, an ignore file changed, too many changes).
+   */
+  sync: (changed: ReadonlySet<string> | undefined) => Promise<R>;
   onError: (error: unknown) => void;
   /**
    * Whether the last sync's result still holds where it went (the server still has that tree):
@@ -24,13 +28,13 @@ export interface SyncWatch<R> {
   close(): Promise<void>;
 }
 
-const skipped = /(^|\/)\.(git|hg|svn)(\/|$)/;
+/** Past this many changed paths a sync walks the whole tree (it is cheaper than many lstat alone). */
+const maxChanges = 1000;
 
 /**
- * Watches `root` and syncs: once at the start (the watcher is set up first, so nothing changed
- * meanwhile is missed), then after each change, debounced; a change during a sync queues exactly
- * one more sync after it. Ignored paths still trigger (the walk leaves them out); version-control
- * internals do not.
+ * Watches `root` (see `watchTree`) and syncs: once at the start (the watch is set up first, so
+ * nothing changed meanwhile is missed), then after each change, debounced, with the paths that
+ * changed; a change during a sync queues exactly one more sync after it.
  */
 export function startWatch<R>(options: WatchOptions<R>): SyncWatch<R> {
   let timer: NodeJS.Timeout | undefined;
@@ -43,6 +47,8 @@ export function startWatch<R>(options: WatchOptions<R>): SyncWatch<R> {
     dirty: true,
   };
   let last: { value: R } | undefined;
+  // What changed since the last sync began; undefined: anything may have.
+  let changes: Set<string> | undefined;
 
   // Read through a call: it changes while `flush` awaits, which narrowing does not see.
   const moved = (): boolean => state.dirty || running !== undefined;
@@ -53,13 +59,17 @@ export function startWatch<R>(options: WatchOptions<R>): SyncWatch<R> {
     state.dirty = false;
     pending = false;
     last = undefined;
-    const sync = options.sync();
+    const changed = changes;
+    changes = new Set();
+    const sync = options.sync(changed);
     running = sync;
     sync.then(
       (value) => {
         if (running === sync) last = { value };
       },
       (error: unknown) => {
+        // What it was to look at is looked at again, with everything else.
+        changes = undefined;
         options.onError(error);
       },
     );
@@ -76,15 +86,21 @@ export function startWatch<R>(options: WatchOptions<R>): SyncWatch<R> {
     if (running) pending = true;
     else start().catch(() => undefined);
   };
-  const watcher: FSWatcher = watch(options.root, { recursive: true }, (_event, filename) => {
-    const name = filename?.toString() ?? '';
-    if (skipped.test(name)) return;
-    state.dirty = true;
-    if (closed) return;
-    clearTimeout(timer);
-    timer = setTimeout(fire, options.debounceMs);
+  const tree = watchTree({
+    root: options.root,
+    onChange: (path) => {
+      state.dirty = true;
+      if (path === undefined) changes = undefined;
+      else if (changes) {
+        changes.add(path);
+        if (changes.size > maxChanges) changes = undefined;
+      }
+      if (closed) return;
+      clearTimeout(timer);
+      timer = setTimeout(fire, options.debounceMs);
+    },
+    onError: options.onError,
   });
-  watcher.on('error', options.onError);
   start().catch(() => undefined);
 
   return {
@@ -98,7 +114,8 @@ export function startWatch<R>(options: WatchOptions<R>): SyncWatch<R> {
           await running.catch(() => undefined);
           continue;
         }
-        if (!state.dirty && last && options.confirm) {
+        // No event is no change only while every directory is watched.
+        if (!state.dirty && last && options.confirm && tree.complete) {
           const still = await options.confirm(last.value).catch(() => undefined);
           // A change or a sync meanwhile: look again.
           if (moved()) continue;
@@ -110,7 +127,7 @@ export function startWatch<R>(options: WatchOptions<R>): SyncWatch<R> {
     async close() {
       closed = true;
       clearTimeout(timer);
-      watcher.close();
+      tree.close();
       await running?.catch(() => undefined);
     },
   };

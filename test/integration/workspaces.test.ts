@@ -521,11 +521,21 @@ describe('a one-shot sync while a --watch runs', () => {
       // Unchanged: answered from the watch's last sync, after asking the server.
       expect(await once()).toMatchObject({ watch: pid, unchanged: true, files: 1 });
 
+      // Changes of several kinds, which the watch lists from its events alone (no walk): the
+      // server then holds what a walk of the directory finds.
+      await put(dir, 'lib/deep/x.ts', 'x');
+      await put(dir, 'lib/y.ts', 'y');
+      expect(await once()).toMatchObject({ watch: pid, added: 2, updated: 0, removed: 0 });
+      await rm(join(dir, 'lib/deep'), { recursive: true });
+      await symlink('y.ts', join(dir, 'lib/link'));
+      expect(await once()).toMatchObject({ watch: pid, added: 1, removed: 1, files: 3 });
+      expect(await once(['--ignore-watch'])).toMatchObject({ unchanged: true, files: 3 });
+
       // The workspace moved on without the watch (another directory synced to it): the watch
       // does not take its word for it, it syncs.
       await put(other, 'b.txt', 'elsewhere');
       await once([], [other, '--url', server.url, '--workspace', 'handoff', '--json']);
-      expect(await once()).toMatchObject({ watch: pid, unchanged: false, added: 1, removed: 1 });
+      expect(await once()).toMatchObject({ watch: pid, unchanged: false, added: 3, removed: 1 });
       expect(await once(['--ignore-watch'])).toMatchObject({ unchanged: true });
 
       // One watch per directory, server, workspace and token.

@@ -130,6 +130,33 @@ describe('hash cache', () => {
     expect(cache.digestOf(entries.map((e) => (e.path === 'a' ? { ...e, mode: 0o755 } : e)))).toBeUndefined();
   });
 
+  it('answers savedTree with the tree entries given to save, when they are those entries', async () => {
+    await writeFile(join(root, 'a'), 'alpha');
+    await writeFile(join(root, 'b'), 'beta');
+    const cache = await loadHashCache(cacheFile, root);
+    const entries = await walkProject(root);
+    const { hashes } = await hashEntries(root, entries, cache);
+    const tree = entries.map((e, i) => ({
+      type: 'file' as const,
+      path: e.path,
+      size: e.size,
+      executable: false,
+      sha256: hashes[i]!,
+    }));
+    await cache.save(entries, 'a'.repeat(64), tree);
+    expect(cache.savedTree()?.entries).toBe(tree);
+    // The same, made again from the file, for a fresh process.
+    expect((await loadHashCache(cacheFile, root)).savedTree()?.entries).toEqual(tree);
+    // Entries that are not the saved ones (another order, one missing) are not taken.
+    await writeFile(join(root, 'c'), 'gamma');
+    const more = await walkProject(root);
+    await hashEntries(root, more, cache);
+    await cache.save(more, 'b'.repeat(64), tree);
+    const rebuilt = cache.savedTree()?.entries;
+    expect(rebuilt).not.toBe(tree);
+    expect(rebuilt?.map((e) => e.path)).toEqual(['a', 'b', 'c']);
+  });
+
   it('forgets the digest when a file in the list was never hashed', async () => {
     await writeFile(join(root, 'a'), 'alpha');
     const cache = await loadHashCache(cacheFile, root);

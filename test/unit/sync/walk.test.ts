@@ -1,9 +1,9 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile, chmod } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, symlink, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import ignore from 'ignore';
-import { walkProject } from '../../../src/sync/walk.js';
+import { relistProject, walkProject } from '../../../src/sync/walk.js';
 
 let root: string;
 
@@ -121,5 +121,57 @@ describe('walkProject', () => {
         .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       expect((await walkProject(root)).map((e) => e.path)).toEqual(expected);
     }
+  });
+});
+
+describe('relistProject', () => {
+  it('equals a new walk when it is told every path that changed', async () => {
+    await put('.gitignore', 'node_modules/\n*.log\n');
+    await put('pkg/.gitignore', 'gen/\n');
+    for (const dir of ['src', 'src/deep', 'pkg/src', 'pkg/gen', 'node_modules/x'])
+      for (const name of ['a.ts', 'b.ts', 'c.log']) await put(`${dir}/${name}`);
+    let previous = await walkProject(root);
+    // Each step: what it does, and the paths a watch reports for it (a directory for what is in it).
+    const steps: [() => Promise<unknown>, string[]][] = [
+      [() => writeFile(join(root, 'src/a.ts'), 'changed'), ['src/a.ts']],
+      [() => put('src/new/dir/f.ts'), ['src/new']],
+      [() => rm(join(root, 'src/deep'), { recursive: true }), ['src/deep']],
+      [() => put('src/debug.log'), ['src/debug.log']],
+      [() => put('node_modules/x/more.js'), ['node_modules/x/more.js']],
+      [() => put('pkg/gen/out.ts'), ['pkg/gen/out.ts']],
+      [() => rename(join(root, 'pkg/src'), join(root, 'moved')), ['pkg/src', 'moved']],
+      [
+        async () => {
+          await rm(join(root, 'src/b.ts'));
+          await put('src/b.ts/inner.ts');
+        },
+        ['src/b.ts'],
+      ],
+      [
+        async () => {
+          await rm(join(root, 'src/new'), { recursive: true });
+          await put('src/new', 'now a file');
+        },
+        ['src/new'],
+      ],
+      [() => symlink('a.ts', join(root, 'src/link')), ['src/link']],
+      [() => chmod(join(root, 'src/a.ts'), 0o755), ['src/a.ts']],
+      // A path reported twice, and a directory and a file in it together.
+      [() => put('moved/a.ts', 'again'), ['moved/a.ts', 'moved', 'moved/a.ts']],
+      // Reported but unchanged, and reported but never there.
+      [() => Promise.resolve(), ['src/a.ts', 'nowhere/at/all']],
+    ];
+    for (const [step, changed] of steps) {
+      await step();
+      const relisted = await relistProject(root, previous, changed);
+      const walked = await walkProject(root);
+      expect(relisted, `after a change to ${changed.join(', ')}`).toEqual(walked);
+      previous = relisted;
+    }
+  });
+
+  it('refuses a path that is not inside the project', async () => {
+    for (const path of ['', '/etc', '../x', 'a//b', 'a/../b'])
+      await expect(relistProject(root, [], [path])).rejects.toThrow(/not a path inside the project/);
   });
 });
