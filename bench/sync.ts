@@ -1,12 +1,14 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli, fmt, percentile, startBenchServer, verdict } from './lib.js';
+import { fmt, percentile, root as repoRoot, startBenchServer, verdict } from './lib.js';
 
 const MiB = 1024 ** 2;
+/** The `mirrord-mcp-server` command as installed (package.json `bin`), which is what users run. */
+const bin = join(repoRoot, 'dist', 'bin.cjs');
 const deadlineMs = 8 * 60_000;
 
 /** Deterministic, incompressible bytes (xorshift32), so runs are comparable and nothing dedupes. */
@@ -177,10 +179,19 @@ interface WatchRound {
   phases: unknown;
 }
 
+interface HandOffRound {
+  /** Wall time of the one-shot `sync` process. */
+  wall: number;
+  /** The phases of the watch's own sync it asked for (none when nothing had changed). */
+  phases: unknown;
+}
+
 /**
  * `sync --watch` as a developer leaves it running: one process (its code warm, its hash cache in
  * memory, its connection open); each round writes one file and waits for the re-sync's report,
- * then writes a file the .gitignore leaves out, which sets off a sync that finds nothing to send.
+ * then saves a file again unchanged (as editors do), which sets off a sync that finds nothing to
+ * send. Then one-shot `sync` processes while it runs (they ask it, see watch-socket.ts): after a
+ * one-file write, and with nothing changed.
  */
 async function watchSeries(options: {
   project: string;
@@ -189,12 +200,17 @@ async function watchSeries(options: {
   env: NodeJS.ProcessEnv;
   repeats: number;
   touchOne: () => Promise<void>;
-}): Promise<{ one: WatchRound[]; none: WatchRound[] }> {
-  await mkdir(join(options.project, 'node_modules'), { recursive: true });
+  oneShot: () => Promise<{ wall: number; own: number; report: Record<string, number> }>;
+}): Promise<{
+  one: WatchRound[];
+  none: WatchRound[];
+  handOffOne: HandOffRound[];
+  handOffNone: HandOffRound[];
+}> {
   const child = spawn(
     process.execPath,
     [
-      cli,
+      bin,
       'sync',
       options.project,
       '--url',
@@ -237,6 +253,10 @@ async function watchSeries(options: {
   };
   const one: WatchRound[] = [];
   const none: WatchRound[] = [];
+  const handOffOne: HandOffRound[] = [];
+  const handOffNone: HandOffRound[] = [];
+  const resaved = join(options.project, 'pkg3', 'src', 'file3.dat');
+  const resavedData = await readFile(resaved);
   try {
     await next();
     // Let the watcher settle after its first sync, and between writes, as edits are apart.
@@ -256,9 +276,10 @@ async function watchSeries(options: {
         one.push({ own: report.ms as number, fromWrite: performance.now() - started, phases: report.phases });
       await pause();
       started = performance.now();
-      await writeFile(join(options.project, 'node_modules', 'ignored.txt'), String(i));
+      await writeFile(resaved, resavedData);
       report = await next();
-      if (report.unchanged !== true) throw new Error('--watch sync after an ignored write was not unchanged');
+      if (report.unchanged !== true)
+        throw new Error('--watch sync after an unchanged save was not unchanged');
       if (counted)
         none.push({
           own: report.ms as number,
@@ -266,11 +287,28 @@ async function watchSeries(options: {
           phases: report.phases,
         });
     }
+    for (let i = 0; i < options.repeats + warmUp; i++) {
+      const counted = i >= warmUp;
+      await pause();
+      await options.touchOne();
+      const run = await options.oneShot();
+      const report = await next();
+      if (run.report.watch !== child.pid || run.report.sentFiles !== 1)
+        throw new Error(`the one-shot sync was not the watch's one-file sync: ${JSON.stringify(run.report)}`);
+      if (counted) handOffOne.push({ wall: run.wall, phases: report.phases });
+      await pause();
+      const still = await options.oneShot();
+      if (still.report.watch !== child.pid || still.report.unchanged !== (true as unknown as number))
+        throw new Error(
+          `the one-shot sync with nothing changed was not the watch's: ${JSON.stringify(still.report)}`,
+        );
+      if (counted) handOffNone.push({ wall: still.wall, phases: still.report.phases });
+    }
   } finally {
     child.kill('SIGINT');
     await exited;
   }
-  return { one, none };
+  return { one, none, handOffOne, handOffNone };
 }
 
 /** Benchmark: workspace sync of 10,000 files / 100 MiB, beside rsync -a to an rsync daemon on loopback. */
@@ -314,7 +352,7 @@ export async function benchSync(files = 10_000, totalBytes = 100 * MiB): Promise
     ): Promise<{ wall: number; own: number; report: Record<string, number> }> => {
       const { ms, stdout } = await timed(
         process.execPath,
-        [cli, 'sync', project, '--url', server!.url, '--workspace', workspace, '--json'],
+        [bin, 'sync', project, '--url', server!.url, '--workspace', workspace, '--json'],
         { PATH: process.env.PATH ?? '', HOME: home, XDG_CACHE_HOME: cacheHome },
       );
       const report = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, number>;
@@ -384,6 +422,7 @@ export async function benchSync(files = 10_000, totalBytes = 100 * MiB): Promise
       env: { PATH: process.env.PATH ?? '', HOME: home, XDG_CACHE_HOME: cacheHome(last) },
       repeats,
       touchOne,
+      oneShot: () => ours(workspace, cacheHome(last)),
     });
 
     const firstOwn = med(firstOurs.map((r) => r.own));
@@ -422,8 +461,16 @@ export async function benchSync(files = 10_000, totalBytes = 100 * MiB): Promise
       `  --watch, one file: ours ${fmt(med(watched.one.map((r) => r.own)), 0)} ms from the walk to the commit, ${fmt(med(watched.one.map((r) => r.fromWrite)), 0)} ms from the write (${debounce} included), median of ${repeats} after 2 warm-up rounds` +
         `   (target <= 150 ms) ${verdict(med(watched.one.map((r) => r.own)) <= 150)}`,
       `                     phases of the median one-file round: ${JSON.stringify(watched.one.find((r) => r.own === med(watched.one.map((x) => x.own)))?.phases ?? {})}`,
-      `  --watch, no change: ours ${fmt(med(watched.none.map((r) => r.own)), 0)} ms from the walk to the answer, ${fmt(med(watched.none.map((r) => r.fromWrite)), 0)} ms from the write to an ignored file` +
+      `  --watch, no change: ours ${fmt(med(watched.none.map((r) => r.own)), 0)} ms from the listing to the answer, ${fmt(med(watched.none.map((r) => r.fromWrite)), 0)} ms from saving a file unchanged` +
         `   (target <= 100 ms) ${verdict(med(watched.none.map((r) => r.own)) <= 100)}`,
+    );
+    const handOne = med(watched.handOffOne.map((r) => r.wall));
+    const handNone = med(watched.handOffNone.map((r) => r.wall));
+    lines.push(
+      `  one-shot sync while the --watch runs (it asks the watch, which lists only what changed), wall time of the whole process, median of ${repeats} after 2 warm-up rounds:`,
+      `                     one file written just before: ${fmt(handOne, 0)} ms (target <= 150 ms) end to end ${verdict(handOne <= 150)}; rounds ${watched.handOffOne.map((r) => fmt(r.wall, 0)).join(', ')}`,
+      `                     phases of the watch's sync in the median round: ${JSON.stringify(watched.handOffOne.find((r) => r.wall === handOne)?.phases ?? {})}`,
+      `                     nothing changed: ${fmt(handNone, 0)} ms (target <= 100 ms) end to end ${verdict(handNone <= 100)}; rounds ${watched.handOffNone.map((r) => fmt(r.wall, 0)).join(', ')}`,
     );
     lines.push(
       `  this disk, after: ${fmt(fileCreationCost(join(work, 'probe-after')), 0)} µs per file`,

@@ -19,9 +19,9 @@ export interface WatchOptions<R> {
 
 export interface SyncWatch<R> {
   /**
-   * The result of a sync that saw every change made before the call: the last sync's (through
-   * `confirm`) when no file changed since it began, else a sync started at once (the debounce
-   * is skipped). Rejects with that sync's error.
+   * The result of a sync that saw every change made before the call: the one under way, when
+   * nothing changes before it ends; the last one's (through `confirm`) when no file changed since
+   * it began; else a sync started at once (the debounce is skipped). Rejects with that sync's error.
    */
   flush(): Promise<R>;
   /** Stops watching; resolves after the sync in flight. */
@@ -38,34 +38,34 @@ const maxChanges = 1000;
  */
 export function startWatch<R>(options: WatchOptions<R>): SyncWatch<R> {
   let timer: NodeJS.Timeout | undefined;
-  let running: Promise<R> | undefined;
+  // The sync under way, and how many changes had been seen when it began.
+  let running: { sync: Promise<R>; events: number } | undefined;
   let pending = false;
   let closed = false;
-  // An object: callbacks change it while `flush` awaits, which the type checker's narrowing does not see.
-  const state = {
-    // A change seen since the last sync began: that sync's result may not cover it.
-    dirty: true,
-  };
+  // Changes seen so far, and when the last sync began: a change since may not be in its result.
+  let events = 0;
+  let startedAt = -1;
   let last: { value: R } | undefined;
   // What changed since the last sync began; undefined: anything may have.
   let changes: Set<string> | undefined;
 
-  // Read through a call: it changes while `flush` awaits, which narrowing does not see.
-  const moved = (): boolean => state.dirty || running !== undefined;
+  // Through calls: these change while `flush` awaits, which the type checker's narrowing does not see.
+  const dirty = (): boolean => events !== startedAt;
+  const current = (): typeof running => running;
 
   const start = (): Promise<R> => {
     clearTimeout(timer);
     timer = undefined;
-    state.dirty = false;
+    startedAt = events;
     pending = false;
     last = undefined;
     const changed = changes;
     changes = new Set();
     const sync = options.sync(changed);
-    running = sync;
+    running = { sync, events };
     sync.then(
       (value) => {
-        if (running === sync) last = { value };
+        if (running?.sync === sync) last = { value };
       },
       (error: unknown) => {
         // What it was to look at is looked at again, with everything else.
@@ -76,7 +76,7 @@ export function startWatch<R>(options: WatchOptions<R>): SyncWatch<R> {
     void sync
       .catch(() => undefined)
       .finally(() => {
-        if (running === sync) running = undefined;
+        if (running?.sync === sync) running = undefined;
         if (pending && !closed) start().catch(() => undefined);
       });
     return sync;
@@ -89,7 +89,7 @@ export function startWatch<R>(options: WatchOptions<R>): SyncWatch<R> {
   const tree = watchTree({
     root: options.root,
     onChange: (path) => {
-      state.dirty = true;
+      events += 1;
       if (path === undefined) changes = undefined;
       else if (changes) {
         changes.add(path);
@@ -110,15 +110,23 @@ export function startWatch<R>(options: WatchOptions<R>): SyncWatch<R> {
       await new Promise((resolve) => setImmediate(resolve));
       for (;;) {
         if (closed) throw new Error('the watch is stopping');
-        if (running) {
-          await running.catch(() => undefined);
+        const under = current();
+        if (under) {
+          // A sync under way began after every change made so far, unless one is seen by its end:
+          // its result is the answer (what it sent, rather than a confirmation after it).
+          const outcome = await under.sync.then(
+            (value) => ({ value }),
+            () => undefined,
+          );
+          if (outcome && events === under.events) return outcome.value;
           continue;
         }
         // No event is no change only while every directory is watched.
-        if (!state.dirty && last && options.confirm && tree.complete) {
+        if (!dirty() && last && options.confirm && tree.complete) {
+          const seen = events;
           const still = await options.confirm(last.value).catch(() => undefined);
           // A change or a sync meanwhile: look again.
-          if (moved()) continue;
+          if (events !== seen || current() !== undefined) continue;
           if (still !== undefined) return still;
         }
         return start();
@@ -128,7 +136,7 @@ export function startWatch<R>(options: WatchOptions<R>): SyncWatch<R> {
       closed = true;
       clearTimeout(timer);
       tree.close();
-      await running?.catch(() => undefined);
+      await running?.sync.catch(() => undefined);
     },
   };
 }

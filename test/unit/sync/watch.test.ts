@@ -5,11 +5,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startWatch, type SyncWatch } from '../../../src/sync/watch.js';
 
 let dir: string;
+/** Writes f.txt and lets the watch see it (a one-shot sync comes from another process, well after). */
+async function change(content: string): Promise<void> {
+  await writeFile(join(dir, 'f.txt'), content);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+}
 let watch: SyncWatch<string> | undefined;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mms-watch-unit-'));
-  await writeFile(join(dir, 'f.txt'), 'v0');
+  await change('v0');
 });
 afterEach(async () => {
   await watch?.close();
@@ -53,6 +58,8 @@ function watching(options: {
 describe('startWatch', () => {
   it('syncs once at the start; a flush with nothing changed is the confirmed last result', async () => {
     const { watch, syncs, confirms } = watching({});
+    // The first flush comes while the first sync runs: its answer is that sync's.
+    expect(await watch.flush()).toBe('v0');
     expect(await watch.flush()).toBe('v0 (confirmed)');
     expect(await watch.flush()).toBe('v0 (confirmed)');
     expect(syncs).toEqual(['v0']);
@@ -63,13 +70,14 @@ describe('startWatch', () => {
     const { watch, syncs } = watching({ confirm: false });
     expect(await watch.flush()).toBe('v0');
     expect(await watch.flush()).toBe('v0');
+    expect(await watch.flush()).toBe('v0');
     expect(syncs).toEqual(['v0', 'v0', 'v0']);
   });
 
   it('a change followed by a flush syncs at once, not after the debounce', async () => {
     const { watch, syncs } = watching({ debounceMs: 60_000 });
     await watch.flush();
-    await writeFile(join(dir, 'f.txt'), 'v1');
+    await change('v1');
     const started = performance.now();
     expect(await watch.flush()).toBe('v1');
     expect(performance.now() - started).toBeLessThan(5_000);
@@ -79,12 +87,22 @@ describe('startWatch', () => {
   it('a change during a running sync is covered by a later one', async () => {
     const { watch, syncs } = watching({ debounceMs: 10, delayMs: 300 });
     await watch.flush();
-    await writeFile(join(dir, 'f.txt'), 'v1');
+    await change('v1');
     // The debounced sync starts (it reads v1), then the file changes again while it runs.
     await new Promise((resolve) => setTimeout(resolve, 100));
-    await writeFile(join(dir, 'f.txt'), 'v2');
+    await change('v2');
     expect(await watch.flush()).toMatch(/^v2/);
     expect(syncs.at(-1)).toBe('v2');
+  });
+
+  it('a flush during a sync that began after the change answers with that sync', async () => {
+    const { watch, syncs, confirms } = watching({ debounceMs: 10, delayMs: 300 });
+    await watch.flush();
+    await change('v1');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await watch.flush()).toBe('v1');
+    expect(syncs).toEqual(['v0', 'v1']);
+    expect(confirms).toEqual([]);
   });
 
   it('a failed sync fails the flush and goes to onError; the next flush syncs again', async () => {
@@ -92,7 +110,7 @@ describe('startWatch', () => {
     const { watch, syncs, errors } = watching({ fail: () => failing });
     await watch.flush();
     failing = true;
-    await writeFile(join(dir, 'f.txt'), 'v1');
+    await change('v1');
     await expect(watch.flush()).rejects.toThrow('sync failed');
     expect(errors).toHaveLength(1);
     failing = false;
@@ -105,7 +123,7 @@ describe('startWatch', () => {
     const { watch, syncs } = watching({ debounceMs: 10 });
     await watch.flush();
     await watch.close();
-    await writeFile(join(dir, 'f.txt'), 'v1');
+    await change('v1');
     await new Promise((resolve) => setTimeout(resolve, 100));
     await expect(watch.flush()).rejects.toThrow('the watch is stopping');
     expect(syncs).toEqual(['v0']);
