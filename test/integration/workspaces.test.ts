@@ -635,6 +635,18 @@ describe('sync CLI errors and --watch', () => {
     const usage = await syncCli([project, '--workspace', 'x']);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/--url is required/);
+    const debounce = await syncCli([
+      project,
+      '--url',
+      server.url,
+      '--workspace',
+      'x',
+      '--watch',
+      '--debounce-ms',
+      'soon',
+    ]);
+    expect(debounce.code).toBe(2);
+    expect(debounce.stderr).toMatch(/--debounce-ms must be a number of milliseconds, got soon/);
     const down = await syncCli([project, '--url', 'http://127.0.0.1:1', '--workspace', 'x']);
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/UNREACHABLE: cannot reach http:\/\/127\.0\.0\.1:1/);
