@@ -74,6 +74,26 @@ export interface SyncReport {
   watch?: number;
 }
 
+/** A report of a sync of `base`'s tree that hashed, sent and changed nothing, with `fields` on top. */
+export function syncReport(
+  base: Pick<SyncReport, 'workspace' | 'files' | 'bytes' | 'ms' | 'phases'>,
+  fields: Partial<SyncReport> = {},
+): SyncReport {
+  return {
+    ...base,
+    unchanged: false,
+    hashedFiles: 0,
+    sentFiles: 0,
+    sentBytes: 0,
+    added: 0,
+    updated: 0,
+    removed: 0,
+    treeId: null,
+    delta: false,
+    ...fields,
+  };
+}
+
 const unlimited = { maxFiles: Number.MAX_SAFE_INTEGER, maxBytes: Number.MAX_SAFE_INTEGER };
 
 /** One sync of a directory to a workspace: walk, hash what changed, send what the server lacks, commit. */
@@ -107,23 +127,17 @@ export async function syncOnce(options: SyncOptions): Promise<SyncReport> {
   const cache = await loading;
   phase('cache');
 
-  const report = (tree: { files: number; bytes: number }, fields: Partial<SyncReport>): SyncReport => ({
-    workspace: options.workspace,
-    unchanged: false,
-    files: tree.files,
-    bytes: tree.bytes,
-    hashedFiles: 0,
-    sentFiles: 0,
-    sentBytes: 0,
-    added: 0,
-    updated: 0,
-    removed: 0,
-    treeId: null,
-    delta: false,
-    ms: Math.round(performance.now() - started),
-    phases,
-    ...fields,
-  });
+  const report = (tree: { files: number; bytes: number }, fields: Partial<SyncReport>): SyncReport =>
+    syncReport(
+      {
+        workspace: options.workspace,
+        files: tree.files,
+        bytes: tree.bytes,
+        ms: Math.round(performance.now() - started),
+        phases,
+      },
+      fields,
+    );
 
   // Exactly the entries of the last sync (by stat): their digest is known, nothing to hash or
   // validate; when the server has that digest too, the sync is over.

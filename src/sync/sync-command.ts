@@ -3,9 +3,8 @@ import { realpath } from 'node:fs/promises';
 import { hashCachePath, loadHashCache } from './hash-cache.js';
 import { parseArgs } from 'node:util';
 import { formatBytes } from './progress.js';
-import { syncOnce, type SyncOptions, type SyncReport } from './run-sync.js';
-import { SyncError } from './sync-client.js';
-import { createSyncClient } from './sync-client.js';
+import { syncOnce, syncReport, type SyncOptions, type SyncReport } from './run-sync.js';
+import { createSyncClient, SyncError } from './sync-client.js';
 import { startWatch } from './watch.js';
 import { relistProject, walkProject, type LocalEntry } from './walk.js';
 import { askWatch, listenForSyncs, watchSocketPath } from './watch-socket.js';
@@ -42,14 +41,24 @@ function describe(report: SyncReport, dir: string): string {
   );
 }
 
-function errorFields(error: unknown): { code: string; message: string; hint?: string | undefined } {
+interface ErrorFields {
+  code: string;
+  message: string;
+  hint?: string | undefined;
+}
+
+/** A failed sync's code, message and hint (as a watch answers a one-shot sync with them). */
+function errorFields(error: unknown): ErrorFields {
   if (error instanceof SyncError) return { code: error.code, message: error.message, hint: error.hint };
   return { code: 'INTERNAL', message: (error as Error).message };
 }
 
+function formatError({ code, message, hint }: ErrorFields): string {
+  return `${code}: ${message}${hint ? `\n  ${hint}` : ''}`;
+}
+
 function describeError(error: unknown): string {
-  if (error instanceof SyncError)
-    return `${error.code}: ${error.message}${error.hint ? `\n  ${error.hint}` : ''}`;
+  if (error instanceof SyncError) return formatError(errorFields(error));
   return (error as Error).message;
 }
 
@@ -101,7 +110,7 @@ export async function runSyncCommand(
       }
       if (answer?.type === 'error') {
         err.write(
-          `mirrord-mcp-server sync: ${answer.code}: ${answer.message}${answer.hint ? `\n  ${answer.hint}` : ''}\n` +
+          `mirrord-mcp-server sync: ${formatError(answer)}\n` +
             `  (from the sync --watch running as pid ${answer.pid}; --ignore-watch syncs without it)\n`,
         );
         return 1;
@@ -152,19 +161,10 @@ export async function runSyncCommand(
       const remote = await client.get();
       if (last.treeId === null || remote?.tree_id !== last.treeId) return undefined;
       const ms = Math.round(performance.now() - started);
-      return {
-        ...last,
-        unchanged: true,
-        hashedFiles: 0,
-        sentFiles: 0,
-        sentBytes: 0,
-        added: 0,
-        updated: 0,
-        removed: 0,
-        delta: false,
-        ms,
-        phases: { get: ms },
-      };
+      return syncReport(
+        { workspace: last.workspace, files: last.files, bytes: last.bytes, ms, phases: { get: ms } },
+        { unchanged: true, treeId: last.treeId },
+      );
     },
   });
   const listener =
@@ -176,22 +176,14 @@ export async function runSyncCommand(
     );
     return 1;
   }
-  const stop = new AbortController();
-  const onSignal = (): void => {
-    stop.abort();
-  };
+  let onSignal = (): void => undefined;
+  const stopped = new Promise<void>((resolve) => {
+    onSignal = resolve;
+  });
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   err.write(`watching ${dir} for changes (Ctrl-C to stop)\n`);
-  await new Promise<void>((resolve) => {
-    stop.signal.addEventListener(
-      'abort',
-      () => {
-        resolve();
-      },
-      { once: true },
-    );
-  });
+  await stopped;
   await listener?.close();
   await watch.close();
   process.off('SIGINT', onSignal);

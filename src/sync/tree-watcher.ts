@@ -27,7 +27,7 @@ const ignoreFiles = new Set<string>(ignoreFileNames);
  * Watches the directories of a project that a sync walks, one watch per directory (not Node's
  * recursive watch, which on Linux puts one on every file, ignored ones included: node_modules
  * alone can exhaust the system's inotify watches), with the same ignore rules as the walk.
- * New directories are watched as they appear and their contents reported; an ignore file that
+ * New directories are watched as they appear (a sync lists what they hold); an ignore file that
  * changes makes it watch anew.
  */
 export function watchTree(options: TreeWatcherOptions): TreeWatcher {
@@ -39,6 +39,7 @@ export function watchTree(options: TreeWatcherOptions): TreeWatcher {
   let complete = true;
   let closed = false;
 
+  /** Stops watching `dir` and what is below it ("": everything). */
   const unwatch = (dir: string): void => {
     for (const [path, watcher] of watchers) {
       if (path === dir || path.startsWith(`${dir}/`) || dir === '') {
@@ -118,9 +119,7 @@ export function watchTree(options: TreeWatcherOptions): TreeWatcher {
     const path = dir === '' ? name : `${dir}/${name}`;
     if (ignoreFiles.has(name)) {
       // The rules changed: watch again under the new ones, and let the sync walk everything.
-      for (const watcher of watchers.values()) watcher.close();
-      watchers.clear();
-      scopes.clear();
+      unwatch('');
       rules = createIgnoreRules(root);
       void start();
       options.onChange(undefined);
@@ -150,8 +149,7 @@ export function watchTree(options: TreeWatcherOptions): TreeWatcher {
     },
     close() {
       closed = true;
-      for (const watcher of watchers.values()) watcher.close();
-      watchers.clear();
+      unwatch('');
     },
   };
 }

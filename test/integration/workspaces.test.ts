@@ -486,7 +486,16 @@ function startWatchCli(dir: string, workspace: string, extra: string[] = []) {
   child.stdout.on('data', (c: Buffer) => (output.stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output.stderr += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { child, output, exited };
+  /** Waits for the watch's first report (its first sync). */
+  const synced = async (): Promise<void> => {
+    const stdout = await waitFor(
+      () => output.stdout,
+      (s) => s.includes('"treeId"'),
+      10_000,
+    );
+    expect(stdout, `the watch's first sync (stderr: ${output.stderr})`).toContain('"treeId"');
+  };
+  return { child, output, exited, synced };
 }
 
 describe('a one-shot sync while a --watch runs', () => {
@@ -503,11 +512,7 @@ describe('a one-shot sync while a --watch runs', () => {
     let watch = startWatchCli(dir, 'handoff', ['--debounce-ms', '60000']);
     try {
       await put(dir, 'a.txt', 'one');
-      await waitFor(
-        () => watch.output.stdout,
-        (s) => s.includes('"treeId"'),
-        10_000,
-      );
+      await watch.synced();
       const pid = watch.child.pid;
 
       // Changed: the watch syncs now (its debounce is a minute), and says so.
@@ -550,11 +555,7 @@ describe('a one-shot sync while a --watch runs', () => {
       expect(await once()).toMatchObject({ unchanged: false, updated: 1 });
       expect((await once()).watch).toBeUndefined();
       watch = startWatchCli(dir, 'handoff');
-      await waitFor(
-        () => watch.output.stdout,
-        (s) => s.includes('"treeId"'),
-        10_000,
-      );
+      await watch.synced();
       expect(await once()).toMatchObject({ watch: watch.child.pid, unchanged: true });
       watch.child.kill('SIGINT');
       expect(await watch.exited).toBe(0);
@@ -572,11 +573,7 @@ describe('a one-shot sync while a --watch runs', () => {
     const watch = startWatchCli(dir, 'handoff-bad', ['--debounce-ms', '60000']);
     try {
       await put(dir, 'ok.txt', 'fine');
-      await waitFor(
-        () => watch.output.stdout,
-        (s) => s.includes('"treeId"'),
-        10_000,
-      );
+      await watch.synced();
       await symlink('/etc/passwd', join(dir, 'passwd'));
       const result = await syncCli([dir, '--url', server.url, '--workspace', 'handoff-bad']);
       expect(result.code).toBe(1);
